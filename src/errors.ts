@@ -1,0 +1,69 @@
+// Errors are values with a kind. The CLI maps them to exit codes in one place (src/cli.ts);
+// the runner maps a task failure's kind to retry-or-fail in one place (src/runner/policy.ts).
+
+/** Bad input or usage: exit 2, one line saying what is wrong, where, and the fix. Nothing was changed. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Why a task failed. `transient` kinds are retried with back-off; the others fail the task at once,
+ * because repeating them cannot help until a person acts.
+ */
+export type FailureKind =
+  | "transient" // network, 5xx, timeouts, resets
+  | "rate_limited" // 429: retried later, honouring retryAfterMs
+  | "session_expired" // 401 / code 100, 101
+  | "needs_verification" // 403 code 40352: a person must pass the check in a browser
+  | "phone_binding" // 403 code 4031
+  | "rejected" // the platform refused the content (non-zero publish code)
+  | "bad_input" // the file changed or became invalid after enqueueing
+  | "lease_lost" // another runner took the task over; record nothing
+  | "internal"; // a bug in topn
+
+export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set(["transient", "rate_limited"]);
+
+/** A task step failed. `step` names the step (e.g. "create draft"), the message names the cause. */
+export class TaskFailure extends Error {
+  override readonly name = "TaskFailure";
+  readonly kind: FailureKind;
+  readonly step: string;
+  /** Minimum delay before a retry (rate limits). */
+  readonly retryAfterMs?: number;
+  /** What the person should do, e.g. "run: topn login zhihu --account work". */
+  readonly hint?: string;
+  /** A URL the person must open (anti-bot verification). */
+  readonly url?: string;
+
+  constructor(
+    kind: FailureKind,
+    step: string,
+    message: string,
+    opts: { retryAfterMs?: number; hint?: string; url?: string; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.kind = kind;
+    this.step = step;
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+    if (opts.hint !== undefined) this.hint = opts.hint;
+    if (opts.url !== undefined) this.url = opts.url;
+  }
+
+  get transient(): boolean {
+    return TRANSIENT_KINDS.has(this.kind);
+  }
+}
+
+/** Thrown by a command after it has printed its own report, to set the exit code. */
+export class ExitCode extends Error {
+  override readonly name = "ExitCode";
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}

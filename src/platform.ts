@@ -1,0 +1,57 @@
+// The contract between the runner (which knows nothing of Zhihu) and a publishing platform.
+// A second platform (Juejin, CSDN…) is one more implementation of `Platform`; the runner never changes.
+
+/** What a job sees of its task: a snapshot read before the work starts. */
+export interface TaskSnapshot {
+  readonly id: number;
+  readonly platform: string;
+  readonly account: string;
+  readonly file: string;
+  readonly contentHash: string;
+  readonly title: string;
+  readonly attempt: number; // 1-based number of this attempt
+  readonly maxAttempts: number;
+  /** Platform-side id of the draft/article, once created. Survives crashes and retries. */
+  readonly draftId: string | null;
+  /** Last checkpoint name the job committed (e.g. "draft_created", "content_saved", "publishing"). */
+  readonly checkpoint: string | null;
+  /** Platform-specific progress data committed with checkpoints (e.g. uploaded image ids). */
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly url: string | null;
+  /** Publish as a new article even if this file was published before. */
+  readonly forceNew: boolean;
+}
+
+export interface CheckpointPatch {
+  checkpoint: string;
+  draftId?: string;
+  url?: string;
+  state?: Record<string, unknown>;
+  message?: string;
+}
+
+export interface JobContext {
+  readonly signal: AbortSignal;
+  /** Progress line for the person watching (never secrets). */
+  log(message: string): void;
+  /**
+   * Commit a checkpoint in its own short transaction before the next step starts.
+   * Throws TaskFailure("lease_lost") if another runner has taken the task over: stop at once.
+   */
+  checkpoint(patch: CheckpointPatch): void;
+  /** Where the platform may write failure artifacts (screenshot, redacted HTML, last API exchange). */
+  readonly artifactsDir: string;
+}
+
+export interface PublishResult {
+  url: string;
+  articleId: string;
+}
+
+export interface Platform {
+  readonly name: string;
+  /** Publish one task. Throws TaskFailure on failure; anything else is classified as internal. */
+  publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult>;
+  /** Release browsers/contexts. Called once when the runner stops. */
+  close(): Promise<void>;
+}
