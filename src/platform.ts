@@ -55,3 +55,18 @@ export interface Platform {
   /** Release browsers/contexts. Called once when the runner stops. */
   close(): Promise<void>;
 }
+
+export interface PlatformOptions {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  /** One-line notices for the person (e.g. "using the file credential store"). */
+  warn: (message: string) => void;
+}
+
+/** What the registry knows of a platform before anything heavy is loaded. */
+export interface PlatformModule {
+  readonly name: string;
+  /** Human name, e.g. "Zhihu". */
+  readonly label: string;
+  create(opts: PlatformOptions): Promise<Platform>;
+}

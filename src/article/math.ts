@@ -1,0 +1,100 @@
+// `$…$` and `$$…$$` math for markdown-it, by Pandoc's rules: an opening `$` has a non-space on its right, a
+// closing one a non-space on its left and no digit after it (so "$5 and $6" stays text). Display math is a
+// block of lines from `$$` to `$$` with no blank line in between.
+// Written here because the dependency-free plugin (markdown-it-dollarmath) declares markdown-it ≤ 13.
+
+import type MarkdownIt from "markdown-it";
+import type StateBlock from "markdown-it/lib/rules_block/state_block.mjs";
+import type StateInline from "markdown-it/lib/rules_inline/state_inline.mjs";
+
+const DOLLAR = 0x24;
+
+export function mathPlugin(md: MarkdownIt): void {
+  md.inline.ruler.after("escape", "math_inline", mathInline);
+  md.block.ruler.before("fence", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || Number.isNaN(code);
+}
+
+function escaped(src: string, pos: number): boolean {
+  let backslashes = 0;
+  for (let i = pos - 1; i >= 0 && src.charCodeAt(i) === 0x5c; i--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function mathInline(state: StateInline, silent: boolean): boolean {
+  const src = state.src;
+  const start = state.pos;
+  const max = state.posMax;
+  if (src.charCodeAt(start) !== DOLLAR) return false;
+  const double = src.charCodeAt(start + 1) === DOLLAR;
+  const delimiter = double ? "$$" : "$";
+  const open = delimiter.length;
+  if (start + open >= max) return false;
+  if (!double && isSpace(src.charCodeAt(start + open))) return false;
+
+  let close = start + open;
+  for (;;) {
+    close = src.indexOf(delimiter, close);
+    if (close === -1 || close >= max) return false;
+    const ok =
+      !escaped(src, close) &&
+      (double || (!isSpace(src.charCodeAt(close - 1)) && !/[0-9]/.test(src.charAt(close + 1))));
+    if (ok) break;
+    close++;
+  }
+  const content = src.slice(start + open, close).trim();
+  if (content === "") return false;
+  if (!silent) {
+    const token = state.push("math_inline", "math", 0);
+    token.content = content;
+    token.markup = delimiter;
+  }
+  state.pos = close + open;
+  return true;
+}
+
+function mathBlock(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
+  if (state.sCount[startLine]! - state.blkIndent >= 4) return false;
+  const src = state.src;
+  const begin = state.bMarks[startLine]! + state.tShift[startLine]!;
+  const first = src.slice(begin, state.eMarks[startLine]!);
+  if (!first.startsWith("$$")) return false;
+
+  const lines: string[] = [];
+  let last = startLine;
+  let found = false;
+  const rest = first.slice(2).trimEnd();
+  if (rest.endsWith("$$")) {
+    lines.push(rest.slice(0, -2));
+    found = true;
+  } else {
+    lines.push(rest);
+    for (let line = startLine + 1; line < endLine; line++) {
+      const from = state.bMarks[line]! + state.tShift[line]!;
+      const to = state.eMarks[line]!;
+      if (from >= to) break; // a blank line ends the attempt: an unmatched $$ must not swallow the document
+      if (state.sCount[line]! < state.blkIndent) break;
+      const text = src.slice(from, to).trimEnd();
+      if (text.endsWith("$$")) {
+        lines.push(text.slice(0, -2));
+        last = line;
+        found = true;
+        break;
+      }
+      lines.push(text);
+    }
+  }
+  const content = lines.join("\n").trim();
+  if (!found || content === "" || content.includes("$$")) return false;
+  if (silent) return true;
+  state.line = last + 1;
+  const token = state.push("math_block", "math", 0);
+  token.block = true;
+  token.content = content;
+  token.markup = "$$";
+  token.map = [startLine, state.line];
+  return true;
+}

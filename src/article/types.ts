@@ -1,0 +1,46 @@
+// The shapes the rest of topn sees of an article. Kept free of logic so every module can import them.
+
+/** One distinct image (deduplicated by the md5 of its bytes), checked and ready to upload. */
+export interface ImageAsset {
+  /** md5 of the bytes, lowercase hex: Zhihu's `image_hash` and the dedupe key. */
+  id: string;
+  /** Absolute path, or the URL it was downloaded from (first place it was seen). */
+  source: string;
+  bytes: Buffer;
+  mime: string;
+  /** "png" | "jpg" | "gif" | "webp", sniffed from the bytes. */
+  ext: string;
+  width: number;
+  height: number;
+}
+
+export type CommentPermission = "anyone" | "followees" | "no_one";
+
+/** A checked article: everything publishing needs, nothing that touches a database or a browser. */
+export interface PreparedArticle {
+  /** Absolute path of the Markdown file. */
+  file: string;
+  /** The path as given, used in "file:line:" messages. */
+  displayFile: string;
+  title: string;
+  topics: string[];
+  column?: string;
+  comments: CommentPermission;
+  cover?: ImageAsset;
+  /** Body images in order of first use, one per distinct md5. The cover is not included unless used in the body. */
+  images: ImageAsset[];
+  /** sha256 hex of the file bytes. */
+  contentHash: string;
+  /** "file:line: …" lines, deterministic order. */
+  warnings: string[];
+  /** topn's own bookkeeping: the Zhihu article id this file was published as. */
+  zhihuId?: string;
+  /** Markdown after the front matter (LF line endings). */
+  body: string;
+  /** Number of file lines before `body` starts (front matter), to turn body lines into file lines. */
+  bodyLine: number;
+  /** Where the title came from; a heading title is not repeated in the body. */
+  titleFrom: "front-matter" | "heading";
+  /** Image `src` as written in the Markdown (after markdown-it's URL normalisation) → ImageAsset.id. */
+  imageIds: Record<string, string>;
+}

@@ -1,0 +1,93 @@
+// Launching the one browser a topn process uses. Tests and the demo point it at the Zhihu simulator with
+// TOPN_ZHIHU_RESOLVE; that mode changes only name resolution and certificate trust, nothing else.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Browser } from "puppeteer-core";
+import { UsageError } from "../errors.js";
+import { findBrowser } from "./find.js";
+
+export interface LaunchOptions {
+  headless: boolean;
+  /** Profile folder; a temporary one (removed when the browser goes away) when omitted. */
+  userDataDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Hosts the simulator answers for; everything Zhihu publishing touches. */
+const ZHIHU_HOST_PATTERNS = ["zhihu.com", "*.zhihu.com", "*.zhimg.com"];
+
+// The network here is closed: nothing in the background may phone home or wait on it.
+const BASE_ARGS = [
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--no-default-browser-check",
+  "--disable-quic",
+  "--disable-gpu",
+];
+
+/**
+ * The `--host-resolver-rules` value for TOPN_ZHIHU_RESOLVE=HOST:PORT, or null when it is unset.
+ * Throws UsageError naming the variable when it is malformed.
+ */
+export function resolveRules(env: NodeJS.ProcessEnv = process.env): string | null {
+  const raw = env.TOPN_ZHIHU_RESOLVE;
+  if (raw === undefined || raw === "") return null;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw.trim());
+  const port = match ? Number(match[2]) : 0;
+  if (!match || port < 1 || port > 65535) {
+    throw new UsageError(
+      `TOPN_ZHIHU_RESOLVE=${raw} is not HOST:PORT`,
+      "set it to the simulator's address, e.g. TOPN_ZHIHU_RESOLVE=127.0.0.1:8443, or unset it",
+    );
+  }
+  const target = `${match[1]}:${port}`;
+  return ZHIHU_HOST_PATTERNS.map((pattern) => `MAP ${pattern} ${target}`).join(",");
+}
+
+/** Chromium command-line flags for a launch (without the user data dir, which puppeteer passes). */
+export function browserArgs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string[] {
+  const args = [...BASE_ARGS];
+  // Chromium refuses to start as root with its sandbox on; elsewhere the sandbox stays.
+  if (uid === 0) args.push("--no-sandbox");
+  const rules = resolveRules(env);
+  if (rules !== null) args.push(`--host-resolver-rules=${rules}`, "--ignore-certificate-errors");
+  return args;
+}
+
+export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
+  const env = opts.env ?? process.env;
+  const executablePath = findBrowser(env);
+  const args = browserArgs(env);
+  const simulated = resolveRules(env) !== null;
+  const headless = opts.headless || env.TOPN_HEADLESS === "1";
+
+  const tempDir =
+    opts.userDataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), "topn-chrome-")) : undefined;
+  const removeTemp = async (): Promise<void> => {
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true, maxRetries: 3 });
+  };
+
+  const { default: puppeteer } = await import("puppeteer-core");
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath,
+      headless,
+      args,
+      userDataDir: opts.userDataDir ?? tempDir,
+      acceptInsecureCerts: simulated,
+      defaultViewport: null,
+      // Puppeteer's own default hides the automation switch only partly; keep the page looking like a browser.
+      ignoreDefaultArgs: ["--enable-automation"],
+    });
+  } catch (error) {
+    await removeTemp();
+    throw error;
+  }
+  if (tempDir !== undefined) browser.once("disconnected", () => void removeTemp());
+  return browser;
+}

@@ -1,0 +1,197 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createContext, type Context } from "./context.js";
+import { ExitCode, UsageError } from "./errors.js";
+
+// The only top-level catch and the only process exit code decision. Commands are loaded lazily, so
+// `topn --help` and `topn tasks` never pay for the browser driver or the Markdown renderer.
+
+export const EXIT = {
+  ok: 0,
+  taskFailed: 1,
+  usage: 2,
+  internal: 70,
+  retryPending: 75,
+  interrupted: 130,
+} as const;
+
+const EXIT_HELP = `
+Exit codes:
+  0    every task succeeded (or there was nothing to do)
+  1    a task failed (see: topn tasks --status failed)
+  2    bad usage or input: nothing was enqueued or changed
+  70   internal error in topn (run again with --debug and report it)
+  75   run --once: some tasks failed transiently and wait for their retry time
+  130  interrupted (SIGINT/SIGTERM); running tasks were handed back to the queue
+
+Environment:
+  TOPN_HOME             data folder (database, artifacts); default: the user data dir
+  TOPN_BROWSER          Chrome/Chromium/Edge executable (else found on the system)
+  TOPN_HEADLESS=1       never open a browser window (login too)
+  TOPN_CREDENTIAL_STORE keychain | file
+  TOPN_ZHIHU_RESOLVE    HOST:PORT of a Zhihu simulator (tests, demo)
+  NO_COLOR              no colours`;
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`);
+  return n;
+};
+
+export function buildProgram(ctx: Context, setCode: (code: number) => void): Command {
+  const program = new Command("topn")
+    .description("Publish Markdown articles to Zhihu columns, exactly once.")
+    .version("0.1.0", "-V, --version")
+    .option("--debug", "print stack traces for errors")
+    .showSuggestionAfterError()
+    .addHelpText("after", EXIT_HELP)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+    });
+  program.configureHelp({ sortSubcommands: false });
+
+  const run = (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>
+    async (...args: unknown[]) => {
+      const fn = await load();
+      setCode(await (fn as (ctx: Context, ...a: unknown[]) => Promise<number>)(ctx, ...args.slice(0, -1)));
+    };
+
+  program
+    .command("publish")
+    .description("validate Markdown files, enqueue them, and publish them now (or at --at)")
+    .argument("<files...>", "Markdown files (globs are expanded)")
+    .option("-a, --account <name>", "account to publish as (optional when there is only one)")
+    .option("--platform <name>", "platform", "zhihu")
+    .option("--at <when>", 'publish later: "2026-12-01 09:00", an ISO time, or "tomorrow 9am"')
+    .option("--no-wait", "only enqueue and print the task ids")
+    .option("--new", "publish as a new article even if this file was published before")
+    .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
+    .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
+    .option("--json", "print JSON instead of text")
+    .addHelpText("after", '\nExamples:\n  topn publish post.md\n  topn publish "posts/*.md" --at "2026-12-01 09:00"')
+    .action(run(async () => (await import("./commands/publish.js")).publish));
+
+  program
+    .command("tasks")
+    .description("list tasks, newest first")
+    .addOption(
+      new Option("-s, --status <status>", "only this status").choices([
+        "queued",
+        "scheduled",
+        "running",
+        "succeeded",
+        "failed",
+        "cancelled",
+      ]),
+    )
+    .option("-a, --account <name>", "only this account")
+    .option("-n, --limit <n>", "at most N tasks (0: all)", nonNegativeInt("--limit"), 50)
+    .option("--json", "print a JSON array")
+    .action(run(async () => (await import("./commands/tasks.js")).tasks));
+
+  program
+    .command("show")
+    .description("one task: its timeline, error, URL and failure artifacts")
+    .argument("<id>", "task id")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/show.js")).show));
+
+  program
+    .command("run")
+    .description("publish due tasks; with --once, exit when nothing is due (for cron)")
+    .option("--once", "publish what is due now, then exit")
+    .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
+    .option("--grace <seconds>", "on SIGINT/SIGTERM, how long running tasks may finish", nonNegativeInt("--grace"), 30)
+    .option("--json", "print one JSON line per event")
+    .action(run(async () => (await import("./commands/run.js")).runCommand));
+
+  program
+    .command("retry")
+    .description("put failed or cancelled tasks back in the queue")
+    .argument("[ids...]", "task ids")
+    .option("--failed", "every failed task")
+    .action(run(async () => (await import("./commands/retry.js")).retry));
+
+  program
+    .command("cancel")
+    .description("cancel queued or scheduled tasks")
+    .argument("<ids...>", "task ids")
+    .action(run(async () => (await import("./commands/cancel.js")).cancel));
+
+  program
+    .command("login")
+    .description("log in once; the session goes to the OS keychain")
+    .argument("<platform>", "zhihu")
+    .option("-a, --account <name>", "name for this account in topn", "default")
+    .option("--qr", "show a QR code in the terminal to scan with the Zhihu app (works over SSH)")
+    .option("--cookies <file>", "import a cookie export: JSON array, cookies.txt, or a Cookie header ('-' for stdin)")
+    .option("--timeout <seconds>", "give up after this long", positiveInt("--timeout"), 300)
+    .action(run(async () => (await import("./commands/login.js")).login));
+
+  program
+    .command("logout")
+    .description("forget an account's session")
+    .argument("<platform>", "zhihu")
+    .option("-a, --account <name>", "account (optional when there is only one)")
+    .action(run(async () => (await import("./commands/logout.js")).logout));
+
+  program
+    .command("accounts")
+    .description("list accounts; --check asks Zhihu whether each session is still alive")
+    .option("--check", "check each session live (exit 1 if any is dead)")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/accounts.js")).accounts));
+
+  program
+    .command("preview")
+    .description("write the HTML Zhihu will receive, in a page styled like a Zhihu article")
+    .argument("<file>", "Markdown file")
+    .option("-o, --out <file>", "HTML output (default: FILE.preview.html)")
+    .option("--png <file>", "also take a screenshot with the browser topn uses")
+    .action(run(async () => (await import("./commands/preview-command.js")).previewCommand));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const debug = argv.includes("--debug");
+  if (process.env["NO_COLOR"]) process.env["FORCE_COLOR"] = "0";
+  const ctx = createContext({ debug });
+  let code: number = EXIT.ok;
+  try {
+    const program = buildProgram(ctx, (c) => {
+      code = c;
+    });
+    await program.parseAsync(argv);
+  } catch (e) {
+    code = report(ctx, e);
+  } finally {
+    ctx.close();
+  }
+  process.exitCode = code;
+}
+
+/** Turn an error into its one line and exit code. */
+export function report(ctx: Context, e: unknown): number {
+  if (e instanceof ExitCode) return e.code;
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0) return EXIT.ok;
+    // commander has already printed its one-line message.
+    return EXIT.usage;
+  }
+  if (e instanceof UsageError) {
+    ctx.err(`topn: ${e.message}${e.hint ? `; ${e.hint}` : ""}`);
+    if (ctx.debug) ctx.err(e.stack ?? "");
+    return EXIT.usage;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  ctx.err(`topn: internal error: ${err.message}${ctx.debug ? "" : " (run again with --debug for details)"}`);
+  if (ctx.debug) ctx.err(err.stack ?? "");
+  return EXIT.internal;
+}

@@ -1,0 +1,45 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Context } from "../context.js";
+import { artifactsDir } from "../store/home.js";
+import { colourStatus, displayFile, displayStatus, errorLine, eventJson, formatTime, taskJson } from "../ui/format.js";
+import { UsageError } from "../errors.js";
+import { parseTaskId } from "./ids.js";
+
+export async function show(ctx: Context, idText: string, opts: { json?: boolean }): Promise<number> {
+  const id = parseTaskId(idText);
+  const store = await ctx.store();
+  const task = store.tasks.get(id);
+  if (!task) throw unknownTask(id);
+  const events = store.tasks.events(id);
+  const dir = artifactsDir(ctx.home(), id);
+  const artifacts = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [];
+
+  if (opts.json) {
+    ctx.out(JSON.stringify({ ...taskJson(task), events: events.map(eventJson), artifacts }, null, 2));
+    return 0;
+  }
+  const status = displayStatus(task);
+  ctx.out(`task ${task.id}  ${colourStatus(status)}  ${task.title}`);
+  ctx.out(`  file      ${displayFile(task.file, ctx.cwd)}`);
+  ctx.out(`  account   ${task.platform}/${task.account}`);
+  ctx.out(`  attempts  ${task.attempts} of ${task.maxAttempts}`);
+  if (status === "scheduled" || status === "queued") ctx.out(`  runs at   ${formatTime(task.runAt)}`);
+  if (task.draftId) ctx.out(`  article   ${task.draftId}`);
+  if (task.url) ctx.out(`  url       ${task.url}`);
+  const error = errorLine(task);
+  if (error) ctx.out(`  error     ${error}`);
+  ctx.out("");
+  ctx.out("timeline:");
+  for (const e of events) ctx.out(`  ${formatTime(e.at)}  ${e.status.padEnd(9)}  #${e.attempt}  ${e.message}`);
+  if (artifacts.length > 0) {
+    ctx.out("");
+    ctx.out("failure artifacts:");
+    for (const a of artifacts) ctx.out(`  ${a}`);
+  }
+  return 0;
+}
+
+export function unknownTask(id: number) {
+  return new UsageError(`no task ${id}`, "list tasks with: topn tasks");
+}

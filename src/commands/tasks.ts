@@ -1,0 +1,62 @@
+import Table from "cli-table3";
+import type { Context } from "../context.js";
+import { UsageError } from "../errors.js";
+import { STATUSES, type TaskStatus } from "../store/tasks.js";
+import { colourStatus, displayFile, displayStatus, errorLine, formatTime, taskJson } from "../ui/format.js";
+
+export interface TasksOptions {
+  status?: string;
+  account?: string;
+  limit: number;
+  json?: boolean;
+}
+
+export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
+  const wanted = opts.status;
+  if (wanted !== undefined && wanted !== "scheduled" && !STATUSES.includes(wanted as TaskStatus)) {
+    throw new UsageError(`unknown status "${wanted}"`, `use one of: ${[...STATUSES, "scheduled"].join(", ")}`);
+  }
+  const store = await ctx.store();
+  const now = Date.now();
+  // "scheduled" is a view of "queued": filter after the query.
+  const status = wanted === "scheduled" ? "queued" : (wanted as TaskStatus | undefined);
+  let list = store.tasks.list({
+    ...(status ? { status } : {}),
+    ...(opts.account ? { account: opts.account } : {}),
+    limit: wanted === "scheduled" || opts.limit === 0 ? -1 : opts.limit,
+  });
+  if (wanted === "scheduled") list = list.filter((t) => displayStatus(t, now) === "scheduled");
+  if (wanted === "scheduled" && opts.limit > 0) list = list.slice(0, opts.limit);
+
+  if (opts.json) {
+    ctx.out(JSON.stringify(list.map((t) => taskJson(t, now)), null, 2));
+    return 0;
+  }
+  if (list.length === 0) {
+    ctx.out(wanted ? `no ${wanted} tasks` : "no tasks yet: topn publish FILE.md");
+    return 0;
+  }
+  const table = new Table({
+    head: ["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"],
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, null, null, 30, 28, null, null, 50] as unknown as number[],
+  });
+  for (const t of list) {
+    const shown = displayStatus(t, now);
+    const when = shown === "scheduled" || shown === "queued" ? t.runAt : (t.finishedAt ?? t.startedAt ?? t.createdAt);
+    table.push([
+      String(t.id),
+      colourStatus(shown),
+      t.account,
+      t.title,
+      displayFile(t.file, ctx.cwd),
+      `${t.attempts}/${t.maxAttempts}`,
+      formatTime(when),
+      t.url ?? errorLine(t) ?? "",
+    ]);
+  }
+  ctx.out(table.toString());
+  if (opts.limit > 0 && list.length === opts.limit) ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { resolveHome } from "./store/home.js";
+import type { Store } from "./store/db.js";
+
+/** What every command gets: streams, environment and lazily opened data folder and store. */
+export interface Context {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly debug: boolean;
+  readonly interactive: boolean;
+  out(line: string): void;
+  err(line: string): void;
+  /** One-line notice on stderr, each distinct text once per process. */
+  warn(message: string): void;
+  home(): string;
+  store(): Promise<Store>;
+  close(): void;
+}
+
+export function createContext(opts: {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  debug?: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream;
+}): Context {
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  let home: string | undefined;
+  let store: Store | undefined;
+  const warned = new Set<string>();
+  const ctx: Context = {
+    env,
+    cwd: opts.cwd ?? process.cwd(),
+    debug: opts.debug ?? false,
+    interactive: Boolean(stdout.isTTY),
+    out: (line) => void stdout.write(`${line}\n`),
+    err: (line) => void stderr.write(`${line}\n`),
+    warn(message) {
+      if (warned.has(message)) return;
+      warned.add(message);
+      stderr.write(`topn: warning: ${message}\n`);
+    },
+    home: () => {
+      home ??= resolveHome(env);
+      return home;
+    },
+    async store() {
+      if (!store) {
+        // better-sqlite3 is loaded only by commands that need the database.
+        const { openStore } = await import("./store/db.js");
+        store = openStore(ctx.home());
+      }
+      return store;
+    },
+    close() {
+      store?.close();
+      store = undefined;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,34 @@
+import type { Runner } from "./runner.js";
+
+/**
+ * First SIGINT/SIGTERM: stop claiming, give running jobs `graceMs`, then hand them back to the queue.
+ * Second: hand back at once (SQLite writes are synchronous, a few ms) and exit.
+ */
+export function handleShutdownSignals(
+  runner: Runner,
+  graceMs: number,
+  notify: (message: string) => void,
+): { dispose(): void; received(): NodeJS.Signals | undefined } {
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      notify(`${signal} again: handing running tasks back and exiting now`);
+      runner.handBackAll();
+      process.exit(130);
+    }
+    received = signal;
+    notify(
+      `${signal}: no new tasks will start; running ones get ${Math.round(graceMs / 1000)} s to finish (signal again to stop now)`,
+    );
+    void runner.stop(graceMs);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+    received: () => received,
+  };
+}

@@ -1,0 +1,68 @@
+import { relative } from "node:path";
+import chalk from "chalk";
+import type { Task, TaskEvent } from "../store/tasks.js";
+
+/** `queued` with a future run_at is shown as `scheduled`. */
+export function displayStatus(t: Pick<Task, "status" | "runAt">, now = Date.now()): string {
+  return t.status === "queued" && t.runAt > now ? "scheduled" : t.status;
+}
+
+const COLOURS: Record<string, (s: string) => string> = {
+  queued: chalk.cyan,
+  scheduled: chalk.blue,
+  running: chalk.yellow,
+  succeeded: chalk.green,
+  failed: chalk.red,
+  cancelled: chalk.gray,
+};
+
+export function colourStatus(status: string): string {
+  return (COLOURS[status] ?? ((s: string) => s))(status);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Local time, minute precision: what a person typed in --at. */
+export function formatTime(ms: number | null): string {
+  if (ms === null) return "";
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function displayFile(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith("..") || rel === "" ? file : rel;
+}
+
+export function errorLine(t: Pick<Task, "errorKind" | "errorStep" | "errorMessage">): string | null {
+  if (!t.errorMessage) return null;
+  return `${t.errorKind ?? "error"} at ${t.errorStep ?? "?"}: ${t.errorMessage}`;
+}
+
+/** The stable JSON shape of a task (tasks --json, show --json, publish --json). */
+export function taskJson(t: Task, now = Date.now()) {
+  return {
+    id: t.id,
+    status: t.status,
+    scheduled: displayStatus(t, now) === "scheduled",
+    platform: t.platform,
+    account: t.account,
+    file: t.file,
+    title: t.title,
+    attempts: t.attempts,
+    max_attempts: t.maxAttempts,
+    run_at: iso(t.runAt),
+    created_at: iso(t.createdAt),
+    started_at: iso(t.startedAt),
+    finished_at: iso(t.finishedAt),
+    url: t.url,
+    article_id: t.draftId,
+    checkpoint: t.checkpoint,
+    error: t.errorMessage ? { kind: t.errorKind, step: t.errorStep, message: t.errorMessage } : null,
+  };
+}
+
+export function eventJson(e: TaskEvent) {
+  return { at: iso(e.at), status: e.status, attempt: e.attempt, message: e.message };
+}

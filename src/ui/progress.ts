@@ -1,0 +1,61 @@
+import chalk from "chalk";
+import { describe, type RunnerEvent } from "../runner/runner.js";
+import { colourStatus, displayFile } from "./format.js";
+
+/** Prints the runner's events as they happen: one line each, or one JSON object per line. */
+export function progressPrinter(out: (line: string) => void, opts: { cwd: string; json?: boolean }) {
+  return (e: RunnerEvent) => {
+    if (opts.json) {
+      out(JSON.stringify(eventRecord(e)));
+      return;
+    }
+    const t = e.task;
+    const who = chalk.bold(`#${t.id}`) + ` ${displayFile(t.file, opts.cwd)}`;
+    switch (e.type) {
+      case "claimed":
+        out(`${who}  ${colourStatus("running")}  attempt ${t.attempts} of ${t.maxAttempts} (${t.account})`);
+        break;
+      case "progress":
+        out(`${who}  ${chalk.dim("·")} ${e.message}`);
+        break;
+      case "succeeded":
+        out(`${who}  ${colourStatus("succeeded")}  ${t.url ?? ""}`);
+        break;
+      case "retrying": {
+        const secs = Math.max(0, Math.round((e.runAt - Date.now()) / 1000));
+        out(`${who}  ${chalk.yellow("will retry")}  ${e.failure.step}: ${e.failure.message} (in ${secs} s)`);
+        break;
+      }
+      case "failed":
+        out(`${who}  ${colourStatus("failed")}  ${e.failure.kind} at ${e.failure.step}: ${describe(e.failure)}`);
+        break;
+      case "abandoned":
+        out(`${who}  ${chalk.gray("abandoned")}  ${e.reason}`);
+        break;
+      case "handed-back":
+        out(`${who}  ${colourStatus("queued")}  handed back to the queue`);
+        break;
+      case "recovered":
+        out(`${who}  ${colourStatus(t.status)}  recovered from a runner that stopped mid-task`);
+        break;
+    }
+  };
+}
+
+function eventRecord(e: RunnerEvent) {
+  const base = { event: e.type, id: e.task.id, file: e.task.file, account: e.task.account, status: e.task.status };
+  switch (e.type) {
+    case "progress":
+      return { ...base, message: e.message };
+    case "succeeded":
+      return { ...base, url: e.task.url };
+    case "retrying":
+      return { ...base, kind: e.failure.kind, step: e.failure.step, message: e.failure.message, run_at: e.runAt };
+    case "failed":
+      return { ...base, kind: e.failure.kind, step: e.failure.step, message: describe(e.failure) };
+    case "abandoned":
+      return { ...base, message: e.reason };
+    default:
+      return base;
+  }
+}
