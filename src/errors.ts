@@ -4,6 +4,11 @@
 /** Bad input or usage: exit 2, one line saying what is wrong, where, and the fix. Nothing was changed. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  // Recognised by brand, not identity: a platform module loaded from elsewhere (tests, plugins) may
+  // carry its own copy of this file.
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "UsageError";
+  }
   constructor(
     message: string,
     readonly hint?: string,
@@ -32,6 +37,9 @@ export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set(["transient", "
 /** A task step failed. `step` names the step (e.g. "create draft"), the message names the cause. */
 export class TaskFailure extends Error {
   override readonly name = "TaskFailure";
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "TaskFailure";
+  }
   readonly kind: FailureKind;
   readonly step: string;
   /** Minimum delay before a retry (rate limits). */

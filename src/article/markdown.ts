@@ -1,8 +1,11 @@
 // The one markdown-it configuration topn parses articles with.
 
-import MarkdownIt from "markdown-it";
-import footnote from "markdown-it-footnote";
+import MarkdownIt, { type PluginSimple } from "markdown-it";
+import footnotePlugin from "markdown-it-footnote";
 import { mathPlugin } from "./math.js";
+
+// @types/markdown-it-footnote is typed against the CommonJS flavour of markdown-it's types.
+const footnote = footnotePlugin as unknown as PluginSimple;
 
 let shared: MarkdownIt | undefined;
 

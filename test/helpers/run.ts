@@ -80,8 +80,12 @@ export async function waitFor<T>(
   }
 }
 
-/** Resolves when the child has printed a line matching `re` on stdout. */
-export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 15_000): Promise<string> {
+/** Resolves when the child has printed something matching `re` on stdout (or stderr). */
+export function waitForOutput(
+  child: ChildProcess,
+  re: RegExp,
+  { timeoutMs = 15_000, stream = "stdout" as "stdout" | "stderr" } = {},
+): Promise<string> {
   return new Promise((res, rej) => {
     let seen = "";
     const timer = setTimeout(() => rej(new Error(`timed out waiting for ${re} in:\n${seen}`)), timeoutMs);
@@ -90,10 +94,10 @@ export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs = 15_00
       const m = re.exec(seen);
       if (m) {
         clearTimeout(timer);
-        child.stdout?.off("data", onData);
+        child[stream]?.off("data", onData);
         res(m[0]);
       }
     };
-    child.stdout?.on("data", onData);
+    child[stream]?.on("data", onData);
   });
 }

@@ -3,8 +3,8 @@
 import type { Ctx } from "./http.js";
 import { articlePage, soft404Page, writePage, zhuanlanHomePage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { imageExtension, md5 } from "./util.js";
-import { articleJson, columnJson, draftJson, imageSrc, initialDataText, topicJson } from "./views.js";
+import { imageInfo, md5 } from "./util.js";
+import { articleJson, draftJson, imageSrc, initialDataText, topicJson } from "./views.js";
 import type { Article, Column } from "./world.js";
 
 const ID = "(\\d{1,25})";
@@ -276,15 +276,13 @@ export const zhuanlanRoutes: Route[] = [
         url = new URL(fields.url ?? "");
       } catch {}
       const bytes = url && (await fetchBytes(env, url));
-      const ext = bytes ? imageExtension(bytes) : "";
-      if (!bytes || !ext) return ctx.sendError(422, "上传图片出错", { code: 4000 });
+      const info = bytes && imageInfo(bytes);
+      if (!bytes || !info) return ctx.sendError(422, "上传图片出错", { code: 4000 });
       const hash = md5(bytes);
       const image = env.world.registerImage(hash, ctx.account!.name);
       image.bytes ??= bytes;
       image.processingPolls = 0;
-      ctx.sendJson(200, { src: imageSrc(hash, ext), hash });
+      ctx.sendJson(200, { src: imageSrc(hash, info.ext), hash });
     },
   },
 ];
-
-export { columnJson };

@@ -1,6 +1,7 @@
 // Small helpers shared by the simulator's modules.
 
 import { createHash, randomBytes } from "node:crypto";
+import { imageSize } from "image-size";
 
 export const md5 = (data: Buffer | string): string => createHash("md5").update(data).digest("hex");
 
@@ -41,13 +42,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function imageExtension(bytes: Buffer): string {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "png";
-  if (bytes.subarray(0, 3).toString("latin1") === "GIF") return "gif";
-  if (bytes.subarray(0, 4).toString("latin1") === "RIFF" && bytes.subarray(8, 12).toString("latin1") === "WEBP")
-    return "webp";
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return "jpg";
-  return "";
+/** Type and size of raster image bytes, or null for anything Zhihu would not take (SVG included). */
+export function imageInfo(bytes: Buffer): { ext: string; width: number; height: number } | null {
+  try {
+    const { type, width, height } = imageSize(bytes);
+    if (!type || !(type in CONTENT_TYPES)) return null;
+    return { ext: type, width, height };
+  } catch {
+    return null;
+  }
 }
 
 export const CONTENT_TYPES: Record<string, string> = {
