@@ -165,7 +165,7 @@ async function download(url: string, ctx: LoadContext, where: string): Promise<B
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         total += chunk.byteLength;
         // Stop reading a response that lies about (or omits) its length as soon as it passes the limit.
-        if (total > MAX_IMAGE_BYTES) throw tooLarge(where, url, total, true);
+        if (total > MAX_IMAGE_BYTES) throw tooLarge(where, url, MAX_IMAGE_BYTES, true);
         chunks.push(Buffer.from(chunk));
       }
     }

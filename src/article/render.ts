@@ -345,24 +345,23 @@ class Renderer {
 
   private table(node: Node, line: number): string {
     const rows: string[] = [];
-    let dropped = false;
+    const dropped = new Set<string>();
+    let firstLine = -1;
     for (const section of node.children) {
       for (const tr of section.children) {
         const rowLine = tr.token.map?.[0] ?? line;
         const cells = tr.children.map((cell) => {
           const tag = cell.token.type === "th_open" ? "th" : "td";
           const p = plain(cell.children[0]?.token.children ?? [], (t) => this.numero(t));
-          if (p.dropped.size > 0 && !dropped) {
-            dropped = true;
-            this.warn(
-              rowLine,
-              `table cell ${[...p.dropped].join(", ")} shown as plain text (Zhihu tables hold plain text)`,
-            );
-          }
+          if (p.dropped.size > 0 && firstLine === -1) firstLine = rowLine;
+          for (const d of p.dropped) dropped.add(d);
           return `<${tag}>${escapeHtml(p.text.trim())}</${tag}>`;
         });
         rows.push(`<tr>${cells.join("")}</tr>`);
       }
+    }
+    if (firstLine !== -1) {
+      this.warn(firstLine, `table cell ${[...dropped].join(", ")} shown as plain text (Zhihu tables hold plain text)`);
     }
     return `<table data-draft-node="block" data-draft-type="table" data-size="normal"><tbody>${rows.join("")}</tbody></table>`;
   }
@@ -432,7 +431,9 @@ class Renderer {
           break;
         }
         case "html_inline":
-          this.warn(line, `raw HTML shown as text (Zhihu strips HTML): ${snippet(t.content)}`);
+          if (!children.slice(0, i).some((c) => c.type === "html_inline")) {
+            this.warn(line, `raw HTML shown as text (Zhihu strips HTML): ${snippet(t.content)}`);
+          }
           flow.text(escapeHtml(t.content));
           break;
         default:

@@ -49,8 +49,8 @@ export class AccountStore {
       check: db.prepare(
         "UPDATE accounts SET checked_at = @checkedAt, session_state = @state WHERE platform = @platform AND name = @name",
       ),
-      list: db.prepare<[string | null], AccountRow>(
-        "SELECT * FROM accounts WHERE (?1 IS NULL OR platform = ?1) ORDER BY platform, name",
+      list: db.prepare<{ platform: string | null }, AccountRow>(
+        "SELECT * FROM accounts WHERE (@platform IS NULL OR platform = @platform) ORDER BY platform, name",
       ),
       get: db.prepare<[string, string], AccountRow>("SELECT * FROM accounts WHERE platform = ? AND name = ?"),
       remove: db.prepare<[string, string]>("DELETE FROM accounts WHERE platform = ? AND name = ?"),
@@ -66,7 +66,7 @@ export class AccountStore {
   }
 
   list(platform?: string): Account[] {
-    return this.stmts.list.all(platform ?? null).map(toAccount);
+    return this.stmts.list.all({ platform: platform ?? null }).map(toAccount);
   }
 
   get(platform: string, name: string): Account | undefined {

@@ -36,7 +36,8 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Start the real compiled topn in its own process. */
 export function spawnTopn(args: string[], opts: SpawnOptions = {}): ChildProcess {
-  const nodeArgs = opts.tsx ? ["--import", "tsx", BIN, ...args] : [BIN, ...args];
+  // Resolved here, not by name: the child may run in a folder that has no node_modules.
+  const nodeArgs = opts.tsx ? ["--import", import.meta.resolve("tsx"), BIN, ...args] : [BIN, ...args];
   return spawn(process.execPath, nodeArgs, {
     cwd: opts.cwd ?? ROOT,
     env: childEnv(opts.env),

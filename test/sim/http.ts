@@ -51,6 +51,8 @@ export class Ctx {
   endpoint = "";
   /** Set by fault injection: do the work, then drop the connection instead of answering. */
   resetAfter = false;
+  /** How the connection is dropped for `resetAfter` (set by the server). */
+  onResetAfter?: () => void;
   private readonly setCookies: string[] = [];
 
   constructor(
@@ -101,7 +103,7 @@ export class Ctx {
 
   send(status: number, body: string | Buffer, headers: Record<string, string | number> = {}): void {
     if (this.resetAfter) {
-      this.res.socket?.destroy();
+      this.onResetAfter?.();
       return;
     }
     if (this.setCookies.length > 0) this.res.setHeader("Set-Cookie", this.setCookies);

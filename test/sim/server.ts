@@ -320,13 +320,24 @@ function actorOf(ctx: Ctx, sim: Simulator): string | null {
   return null;
 }
 
+/**
+ * Ends the connection mid-response. A bare close before any byte is not enough: Chrome silently resends a
+ * request (even a POST) whose reused keep-alive connection closes before answering, so the client would
+ * never see the fault. A truncated status line is never resent: the fetch fails with a network error.
+ */
+export function dropConnection(ctx: Ctx): void {
+  const socket = ctx.req.socket;
+  socket.write("HTTP/1.1 50", () => socket.destroy());
+}
+
 function sendFault(ctx: Ctx, decision: ReturnType<Faults["decide"]>): boolean {
   switch (decision.kind) {
     case "pass":
       ctx.resetAfter = decision.resetAfter;
+      ctx.onResetAfter = () => dropConnection(ctx);
       return false;
     case "reset":
-      ctx.req.socket.destroy();
+      dropConnection(ctx);
       return true;
     case "fail500":
       ctx.sendError(500, "服务器开小差了，请稍后重试", { code: 500 });

@@ -1,0 +1,190 @@
+// Markdown → Zhihu HTML: golden files for every construct, the whole CommonMark spec, heading ranks.
+// Regenerate goldens after an intended change: UPDATE_GOLDEN=1 node --test --import tsx test/article.test.ts
+
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { prepareArticle, renderArticle, zhimgUrl } from "../src/article/index.js";
+import { renderMarkdown } from "../src/article/render.js";
+import type { ImageAsset } from "../src/article/types.js";
+
+const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+const zhimg = (a: ImageAsset): string => zhimgUrl(`v2-${a.id}`, a.ext);
+
+describe("golden files (test/golden/<name>.md → .html, .warnings.txt)", () => {
+  const names = readdirSync(GOLDEN)
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => f.slice(0, -3))
+    .sort();
+  test("there is a golden for every construct", () => {
+    for (const name of ["headings", "code", "math", "table", "footnotes", "links", "lists", "blockquote"]) {
+      assert.ok(names.includes(name), name);
+    }
+    assert.ok(names.includes("images") && names.includes("unsupported") && names.includes("long-article"));
+  });
+  for (const name of names) {
+    test(name, async () => {
+      const md = path.join(GOLDEN, `${name}.md`);
+      const article = await prepareArticle(md);
+      const html = `${renderArticle(article, zhimg)}\n`;
+      // Warnings name the file as given; goldens name it by its base name so they do not depend on the cwd.
+      const warnings = article.warnings.map((w) => w.replace(md, `${name}.md`));
+      const htmlFile = path.join(GOLDEN, `${name}.html`);
+      const warnFile = path.join(GOLDEN, `${name}.warnings.txt`);
+      if (UPDATE) {
+        writeFileSync(htmlFile, html);
+        if (warnings.length > 0) writeFileSync(warnFile, `${warnings.join("\n")}\n`);
+        else rmSync(warnFile, { force: true });
+      }
+      assert.equal(html, readFileSync(htmlFile, "utf8"), `${name}.html differs (UPDATE_GOLDEN=1 to accept)`);
+      const expected = existsSync(warnFile) ? readFileSync(warnFile, "utf8").split("\n").filter(Boolean) : [];
+      assert.deepEqual(warnings, expected);
+      // Deterministic: a second render is byte-identical.
+      assert.equal(`${renderArticle(article, zhimg)}\n`, html);
+    });
+  }
+});
+
+describe("the CommonMark spec", () => {
+  const spec = createRequire(import.meta.url)("commonmark-spec") as {
+    tests: { markdown: string; number: number; section: string }[];
+  };
+  test(`every example renders without throwing (${spec.tests.length} examples)`, () => {
+    assert.ok(spec.tests.length > 600);
+    const image = (src: string): ImageAsset => ({
+      id: src,
+      source: src,
+      bytes: Buffer.alloc(0),
+      mime: "image/png",
+      ext: "png",
+      width: 1,
+      height: 1,
+    });
+    for (const example of spec.tests) {
+      const out = renderMarkdown(example.markdown, {
+        file: `spec#${example.number}`,
+        bodyLine: 0,
+        title: "T",
+        titleFrom: "front-matter",
+        image,
+        imageSrc: (a) => a.source,
+      });
+      assert.equal(typeof out.html, "string", `example ${example.number} (${example.section})`);
+      // Nothing Zhihu would drop or execute gets through unescaped.
+      assert.doesNotMatch(out.html, /<(script|div|span|iframe|style|del|s|h1|h4|h5|h6|thead)\b/i, `example ${example.number}`);
+    }
+  });
+});
+
+describe("heading ranks", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "topn-article-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const cases: { name: string; md: string; html: string; title: string }[] = [
+    {
+      name: "# title with ## sections gives h2 sections",
+      md: "# T\n\n## A\n\ntext\n\n### B\n",
+      title: "T",
+      html: "<h2>A</h2>\n<p>text</p>\n<h3>B</h3>",
+    },
+    {
+      name: "front-matter title: # and ## are h2 and h3",
+      md: "---\ntitle: T\n---\n# A\n\n## B\n\n### C\n",
+      title: "T",
+      html: "<h2>A</h2>\n<h3>B</h3>\n<p><b>C</b></p>",
+    },
+    {
+      name: "only ### and ##### used: they become h2 and h3",
+      md: "---\ntitle: T\n---\n### A\n\n##### B\n",
+      title: "T",
+      html: "<h2>A</h2>\n<h3>B</h3>",
+    },
+    {
+      name: "setext headings count like ATX ones",
+      md: "Title\n=====\n\nSection\n-------\n\nbody\n",
+      title: "Title",
+      html: "<h2>Section</h2>\n<p>body</p>",
+    },
+    {
+      name: "a front-matter title repeated as the first # heading is not repeated",
+      md: "---\ntitle: Same\n---\n# Same\n\nbody\n",
+      title: "Same",
+      html: "<p>body</p>",
+    },
+    {
+      name: "the first # heading is the title even after an intro paragraph",
+      md: "intro\n\n# The Title\n\n## Part\n",
+      title: "The Title",
+      html: "<p>intro</p>\n<h2>Part</h2>",
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const file = path.join(dir, "a.md");
+      await writeFile(file, c.md);
+      const article = await prepareArticle(file);
+      assert.equal(article.title, c.title);
+      assert.equal(renderArticle(article, zhimg), c.html);
+    });
+  }
+  test("headings below the second rank warn with file:line", async () => {
+    const file = path.join(dir, "deep.md");
+    await writeFile(file, "# T\n\n## A\n\n### B\n\n#### C\n");
+    const article = await prepareArticle(file);
+    assert.equal(article.warnings.length, 1);
+    assert.match(article.warnings[0]!, new RegExp(`^${escapeRe(file)}:7: heading level 4 rendered as a bold paragraph`));
+  });
+});
+
+describe("front matter", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "topn-article-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  test("fields, comma topics, a 19-digit zhihu_id kept exact, unknown keys warn", async () => {
+    const file = path.join(dir, "fm.md");
+    await writeFile(
+      file,
+      "---\ntitle: 你好 Hello\ntopics: Markdown，写作, Markdown\ncolumn: c1\ncomments: no_one\n" +
+        "zhihu_id: 1234567890123456789\ndate: 2024-01-01\n---\nbody\n",
+    );
+    const a = await prepareArticle(file);
+    assert.equal(a.title, "你好 Hello");
+    assert.deepEqual(a.topics, ["Markdown", "写作"]);
+    assert.equal(a.column, "c1");
+    assert.equal(a.comments, "no_one");
+    assert.equal(a.zhihuId, "1234567890123456789");
+    assert.equal(a.titleFrom, "front-matter");
+    assert.deepEqual(a.warnings, [`${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id)`]);
+    assert.match(a.contentHash, /^[0-9a-f]{64}$/);
+    assert.equal(a.file, file);
+  });
+  test("defaults: comments anyone, no topics; a quoted zhihu_id; CRLF and a BOM are fine", async () => {
+    const file = path.join(dir, "crlf.md");
+    await writeFile(file, "\ufeff---\r\nzhihu_id: '42'\r\n---\r\n# 标题\r\n\r\n正文\r\n");
+    const a = await prepareArticle(file);
+    assert.equal(a.title, "标题");
+    assert.equal(a.titleFrom, "heading");
+    assert.equal(a.comments, "anyone");
+    assert.deepEqual(a.topics, []);
+    assert.equal(a.zhihuId, "42");
+    assert.equal(renderArticle(a, zhimg), "<p>正文</p>");
+  });
+});
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
