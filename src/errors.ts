@@ -6,7 +6,7 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
   // Recognised by brand, not identity: a platform module loaded from elsewhere (tests, plugins) may
   // carry its own copy of this file.
-  static [Symbol.hasInstance](v: unknown): boolean {
+  static override [Symbol.hasInstance](v: unknown): boolean {
     return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "UsageError";
   }
   constructor(
@@ -37,7 +37,7 @@ export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set(["transient", "
 /** A task step failed. `step` names the step (e.g. "create draft"), the message names the cause. */
 export class TaskFailure extends Error {
   override readonly name = "TaskFailure";
-  static [Symbol.hasInstance](v: unknown): boolean {
+  static override [Symbol.hasInstance](v: unknown): boolean {
     return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "TaskFailure";
   }
   readonly kind: FailureKind;

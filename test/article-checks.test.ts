@@ -41,7 +41,12 @@ after(async () => {
 });
 
 /** Writes `name` with `content` and expects prepareArticle to reject with a message starting `file:line:`. */
-async function rejects(name: string, content: string | Buffer, line: number | null, pattern: RegExp): Promise<void> {
+async function rejects(
+  name: string,
+  content: string | Buffer,
+  line: number | null,
+  pattern: RegExp,
+): Promise<void> {
   const file = path.join(dir, name);
   await writeFile(file, content);
   await expectUsage(file, line, pattern);
@@ -70,21 +75,47 @@ describe("images", () => {
   test("the type is sniffed from the bytes, not the name", () =>
     rejects("fake.md", "# T\n\n![x](img/fake.png)\n", 3, /unsupported image type BMP: img\/fake\.png/));
   test("a text file named .jpg", () =>
-    rejects("text.md", "# T\n\n![x](img/notes.jpg)\n", 3, /unsupported image type: img\/notes\.jpg is not a PNG/));
-  test("SVG is refused", () => rejects("svg.md", "# T\n\nok\n\n\n![x](img/logo.svg)\n", 6, /SVG images are not supported/));
+    rejects(
+      "text.md",
+      "# T\n\n![x](img/notes.jpg)\n",
+      3,
+      /unsupported image type: img\/notes\.jpg is not a PNG/,
+    ));
+  test("SVG is refused", () =>
+    rejects("svg.md", "# T\n\nok\n\n\n![x](img/logo.svg)\n", 6, /SVG images are not supported/));
   test("an image over 20 MB", () =>
-    rejects("huge.md", "# T\n\n![x](img/huge.png)\n", 3, /image too large: img\/huge\.png is 21\.0 MB, Zhihu accepts up to 20\.0 MB/));
+    rejects(
+      "huge.md",
+      "# T\n\n![x](img/huge.png)\n",
+      3,
+      /image too large: img\/huge\.png is 21\.0 MB, Zhihu accepts up to 20\.0 MB/,
+    ));
   test("a remote image that answers 404", () =>
-    rejects("gone.md", `# T\n\nintro\n\n![x](${base}/gone.png)\n`, 5, /cannot download image http:\/\/127\.0\.0\.1:\d+\/gone\.png: HTTP 404 Not Found/));
+    rejects(
+      "gone.md",
+      `# T\n\nintro\n\n![x](${base}/gone.png)\n`,
+      5,
+      /cannot download image http:\/\/127\.0\.0\.1:\d+\/gone\.png: HTTP 404 Not Found/,
+    ));
   test("a remote image whose server is down", async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await rejects("down.md", `# T\n\n![x](http://127.0.0.1:${port}/a.png)\n`, 3, /cannot download image .*: ECONNREFUSED/);
+    await rejects(
+      "down.md",
+      `# T\n\n![x](http://127.0.0.1:${port}/a.png)\n`,
+      3,
+      /cannot download image .*: ECONNREFUSED/,
+    );
   });
   test("a missing cover names the cover line", () =>
-    rejects("cover.md", "---\ntitle: T\ncover: img/none.png\n---\nbody\n", 3, /image not found: img\/none\.png/));
+    rejects(
+      "cover.md",
+      "---\ntitle: T\ncover: img/none.png\n---\nbody\n",
+      3,
+      /image not found: img\/none\.png/,
+    ));
   test("an image in a table cell is not needed (shown as its alt text)", async () => {
     const file = path.join(dir, "cell.md");
     await writeFile(file, "# T\n\n| a |\n|---|\n| ![alt](img/nope.png) |\n");
@@ -97,7 +128,12 @@ describe("images", () => {
 describe("title, topics, body", () => {
   const long = "长".repeat(101);
   test("a front-matter title over 100 characters", () =>
-    rejects("long1.md", `---\ntopics: [a]\ntitle: ${long}\n---\nbody\n`, 3, /title is 101 characters, Zhihu allows at most 100/));
+    rejects(
+      "long1.md",
+      `---\ntopics: [a]\ntitle: ${long}\n---\nbody\n`,
+      3,
+      /title is 101 characters, Zhihu allows at most 100/,
+    ));
   test("a heading title over 100 characters", () =>
     rejects("long2.md", `\n\n# ${long}\n\nbody\n`, 3, /title is 101 characters/));
   test("exactly 100 characters (emoji count once) is fine", async () => {
@@ -107,16 +143,36 @@ describe("title, topics, body", () => {
   });
   test("no title at all", () => rejects("notitle.md", "just a paragraph\n\n## section\n", 1, /has no title/));
   test("more than 3 topics", () =>
-    rejects("topics.md", "---\ntitle: T\n\ntopics: a, b, c, d\n---\nbody\n", 4, /4 topics given, Zhihu allows at most 3/));
+    rejects(
+      "topics.md",
+      "---\ntitle: T\n\ntopics: a, b, c, d\n---\nbody\n",
+      4,
+      /4 topics given, Zhihu allows at most 3/,
+    ));
   test("more than 3 topics as a list", () =>
-    rejects("topics2.md", "---\ntitle: T\ntopics:\n  - a\n  - b\n  - c\n  - d\n---\nbody\n", 3, /4 topics given/));
+    rejects(
+      "topics2.md",
+      "---\ntitle: T\ntopics:\n  - a\n  - b\n  - c\n  - d\n---\nbody\n",
+      3,
+      /4 topics given/,
+    ));
   test("an empty body (title only)", () => rejects("titleonly.md", "# Just a title\n", null, /has no body/));
   test("an empty body (front matter only)", () =>
     rejects("fmonly.md", "---\ntitle: T\n---\n\n", null, /has no body/));
   test("a bad comments value", () =>
-    rejects("comments.md", "---\ntitle: T\ncomments: everyone\n---\nbody\n", 3, /comments must be anyone, followees or no_one/));
+    rejects(
+      "comments.md",
+      "---\ntitle: T\ncomments: everyone\n---\nbody\n",
+      3,
+      /comments must be anyone, followees or no_one/,
+    ));
   test("a zhihu_id that is not a number", () =>
-    rejects("zid.md", "---\ntitle: T\nzhihu_id: abc\n---\nbody\n", 3, /zhihu_id must be the article's numeric id/));
+    rejects(
+      "zid.md",
+      "---\ntitle: T\nzhihu_id: abc\n---\nbody\n",
+      3,
+      /zhihu_id must be the article's numeric id/,
+    ));
 });
 
 describe("front matter", () => {
@@ -125,20 +181,43 @@ describe("front matter", () => {
   test("a bad mapping line", () =>
     rejects("yaml2.md", "---\ntitle: T\n  bad: indent\n---\nbody\n", 3, /front matter is not valid YAML/));
   test("front matter never closed", () => rejects("open.md", "---\ntitle: T\n\nbody\n", 1, /never closed/));
-  test("front matter that is a list", () => rejects("list.md", "---\n- a\n---\nbody\n", 2, /must be key: value pairs/));
+  test("front matter that is a list", () =>
+    rejects("list.md", "---\n- a\n---\nbody\n", 2, /must be key: value pairs/));
   test("a title that is a map", () =>
     rejects("map.md", "---\ntitle:\n  a: b\n---\nbody\n", 2, /title must be a single value/));
 });
 
 describe("the file itself", () => {
   test("missing", () => expectUsage(path.join(dir, "nope.md"), null, /file not found/));
+  test("a relative path resolves against opts.cwd and is named as given", async () => {
+    await writeFile(path.join(dir, "rel.md"), "# T\n\n![x](img/nope.png)\n");
+    await assert.rejects(prepareArticle("rel.md", { cwd: dir }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(
+        e.message,
+        `rel.md:3: image not found: img/nope.png (looked for ${path.join(dir, "img", "nope.png")})`,
+      );
+      return true;
+    });
+    await assert.rejects(
+      prepareArticle("nowhere.md", { cwd: dir }),
+      /^UsageError: nowhere\.md: file not found$/,
+    );
+  });
   test("a directory", () => expectUsage(dir, null, /is a directory/));
   test("empty", () => rejects("empty.md", "", null, /file is empty/));
   test("only whitespace", () => rejects("blank.md", "  \n\n\t\n", null, /only whitespace/));
   test("binary", () => rejects("bin.md", makePng(2, 2), null, /binary file/));
   test("not UTF-8 (GBK) names the first bad line", () =>
-    rejects("gbk.md", Buffer.concat([Buffer.from("# T\n\nok\n"), Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x0a])]), 4, /not valid UTF-8/));
-  test("unreadable", { skip: process.getuid?.() === 0 ? "running as root: permissions do not stop reads" : false }, async () => {
+    rejects(
+      "gbk.md",
+      Buffer.concat([Buffer.from("# T\n\nok\n"), Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0x0a])]),
+      4,
+      /not valid UTF-8/,
+    ));
+  test("unreadable", {
+    skip: process.getuid?.() === 0 ? "running as root: permissions do not stop reads" : false,
+  }, async () => {
     const file = path.join(dir, "locked.md");
     await writeFile(file, "# T\n\nbody\n");
     await chmod(file, 0o000);

@@ -114,7 +114,10 @@ describe("remote images", () => {
     const file = await article("declared.md", `# T\n\n![x](${base}/declared-huge.png)\n`);
     await assert.rejects(prepareArticle(file), (e: unknown) => {
       assert.ok(e instanceof UsageError);
-      assert.match(e.message, new RegExp(`^${escapeRe(file)}:3: image too large: .*declared-huge\\.png is 20\\.0 MB`));
+      assert.match(
+        e.message,
+        new RegExp(`^${escapeRe(file)}:3: image too large: .*declared-huge\\.png is 20\\.0 MB`),
+      );
       return true;
     });
   });
@@ -151,7 +154,10 @@ describe("local images", () => {
   });
 
   test("types come from the bytes: GIF named .png, JPEG, WebP", async () => {
-    const file = await article("types.md", "# T\n\n![g](img/anim.png)\n\n![j](img/photo.jpeg)\n\n![w](img/w.webp)\n");
+    const file = await article(
+      "types.md",
+      "# T\n\n![g](img/anim.png)\n\n![j](img/photo.jpeg)\n\n![w](img/w.webp)\n",
+    );
     const a = await prepareArticle(file);
     assert.deepEqual(
       a.images.map((i) => [i.ext, i.mime, i.width, i.height]),
@@ -161,13 +167,19 @@ describe("local images", () => {
         ["webp", "image/webp", 300, 200],
       ],
     );
-    assert.match(renderArticle(a, (i) => i.ext), /src="jpg" data-caption="j" data-size="normal" data-rawwidth="640" data-rawheight="480"/);
+    assert.match(
+      renderArticle(a, (i) => i.ext),
+      /src="jpg" data-caption="j" data-size="normal" data-rawwidth="640" data-rawheight="480"/,
+    );
   });
 
   test("absolute paths, file: URLs and data: URLs", async () => {
     const abs = path.join(dir, "img", "a.png");
     const dataUrl = `data:image/gif;base64,${GIF_1x1.toString("base64")}`;
-    const file = await article("kinds.md", `# T\n\n![a](${abs})\n\n![b](file://${abs})\n\n![c](${dataUrl})\n`);
+    const file = await article(
+      "kinds.md",
+      `# T\n\n![a](${abs})\n\n![b](file://${abs})\n\n![c](${dataUrl})\n`,
+    );
     const a = await prepareArticle(file);
     assert.deepEqual(
       a.images.map((i) => i.ext),

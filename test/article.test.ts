@@ -77,7 +77,11 @@ describe("the CommonMark spec", () => {
       });
       assert.equal(typeof out.html, "string", `example ${example.number} (${example.section})`);
       // Nothing Zhihu would drop or execute gets through unescaped.
-      assert.doesNotMatch(out.html, /<(script|div|span|iframe|style|del|s|h1|h4|h5|h6|thead)\b/i, `example ${example.number}`);
+      assert.doesNotMatch(
+        out.html,
+        /<(script|div|span|iframe|style|del|s|h1|h4|h5|h6|thead)\b/i,
+        `example ${example.number}`,
+      );
     }
   });
 });
@@ -139,10 +143,13 @@ describe("heading ranks", () => {
   }
   test("headings below the second rank warn with file:line", async () => {
     const file = path.join(dir, "deep.md");
-    await writeFile(file, "# T\n\n## A\n\n### B\n\n#### C\n");
+    await writeFile(file, "---\ntopics: [写作]\n---\n# T\n\n## A\n\n### B\n\n#### C\n");
     const article = await prepareArticle(file);
     assert.equal(article.warnings.length, 1);
-    assert.match(article.warnings[0]!, new RegExp(`^${escapeRe(file)}:7: heading level 4 rendered as a bold paragraph`));
+    assert.match(
+      article.warnings[0]!,
+      new RegExp(`^${escapeRe(file)}:10: heading level 4 rendered as a bold paragraph`),
+    );
   });
 });
 
@@ -168,7 +175,9 @@ describe("front matter", () => {
     assert.equal(a.comments, "no_one");
     assert.equal(a.zhihuId, "1234567890123456789");
     assert.equal(a.titleFrom, "front-matter");
-    assert.deepEqual(a.warnings, [`${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id)`]);
+    assert.deepEqual(a.warnings, [
+      `${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id)`,
+    ]);
     assert.match(a.contentHash, /^[0-9a-f]{64}$/);
     assert.equal(a.file, file);
   });
@@ -182,6 +191,9 @@ describe("front matter", () => {
     assert.deepEqual(a.topics, []);
     assert.equal(a.zhihuId, "42");
     assert.equal(renderArticle(a, zhimg), "<p>正文</p>");
+    assert.deepEqual(a.warnings, [
+      `${file}:1: no topics: Zhihu usually refuses to publish without one (add e.g. topics: [写作])`,
+    ]);
   });
 });
 

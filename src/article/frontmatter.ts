@@ -26,7 +26,14 @@ export interface FrontMatter {
 }
 
 export function parseFrontMatter(display: string, text: string): FrontMatter {
-  const empty: FrontMatter = { topics: [], comments: "anyone", body: text, bodyLine: 0, keyLines: {}, warnings: [] };
+  const empty: FrontMatter = {
+    topics: [],
+    comments: "anyone",
+    body: text,
+    bodyLine: 0,
+    keyLines: {},
+    warnings: [],
+  };
   if (!/^---[ \t]*\n/.test(text)) return empty;
   if (!/\n(---|\.\.\.)[ \t]*(\n|$)/.test(text.slice(3))) {
     throw new UsageError(
@@ -120,7 +127,10 @@ function scalar(value: unknown, where: string, key: string): string | undefined 
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (value instanceof Date) return value.toISOString().slice(0, 10);
-  throw new UsageError(`${where}: ${key} must be a single value, not a list or a map`, `write ${key}: <text>`);
+  throw new UsageError(
+    `${where}: ${key} must be a single value, not a list or a map`,
+    `write ${key}: <text>`,
+  );
 }
 
 function topics(value: unknown, where: string): string[] {
@@ -129,12 +139,18 @@ function topics(value: unknown, where: string): string[] {
   if (typeof value === "string") items = value.split(/[,，、]/);
   else if (Array.isArray(value)) items = value;
   else {
-    throw new UsageError(`${where}: topics must be a list or a comma-separated string`, "write topics: [写作, 编程]");
+    throw new UsageError(
+      `${where}: topics must be a list or a comma-separated string`,
+      "write topics: [写作, 编程]",
+    );
   }
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item !== "string" && typeof item !== "number") {
-      throw new UsageError(`${where}: each topic must be a name, not ${JSON.stringify(item)}`, "write topics: [写作, 编程]");
+      throw new UsageError(
+        `${where}: each topic must be a name, not ${JSON.stringify(item)}`,
+        "write topics: [写作, 编程]",
+      );
     }
     const name = String(item).trim();
     if (name !== "") seen.add(name);

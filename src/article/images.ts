@@ -38,10 +38,16 @@ export interface LoadContext {
   signal?: AbortSignal;
 }
 
-type Location = { kind: "file"; path: string } | { kind: "url"; url: string } | { kind: "data"; bytes: Buffer };
+type Location =
+  | { kind: "file"; path: string }
+  | { kind: "url"; url: string }
+  | { kind: "data"; bytes: Buffer };
 
 /** Loads every distinct `src`, at most a few at a time; the first failure in document order is thrown. */
-export async function loadImages(refs: readonly ImageRef[], ctx: LoadContext): Promise<Map<string, ImageAsset>> {
+export async function loadImages(
+  refs: readonly ImageRef[],
+  ctx: LoadContext,
+): Promise<Map<string, ImageAsset>> {
   const first = new Map<string, ImageRef>();
   for (const ref of refs) if (!first.has(ref.src)) first.set(ref.src, ref);
   const unique = [...first.values()];
@@ -97,7 +103,11 @@ function locate(ref: ImageRef, ctx: LoadContext, where: string): Location {
   if (/^https?:/i.test(src)) return { kind: "url", url: src };
   if (/^data:/i.test(src)) {
     const match = /^data:[^,;]*(;base64)?,(.*)$/is.exec(src);
-    if (!match) throw new UsageError(`${where}: image data: URL cannot be read`, "save the image as a file and link it");
+    if (!match)
+      throw new UsageError(
+        `${where}: image data: URL cannot be read`,
+        "save the image as a file and link it",
+      );
     const payload = match[2] ?? "";
     return {
       kind: "data",
@@ -226,7 +236,10 @@ export function describe(bytes: Buffer, source: string, ref: ImageRef, where: st
     );
   }
   if (!(size.width > 0 && size.height > 0)) {
-    throw new UsageError(`${where}: image ${name} has no width or height (damaged file?)`, "re-export the image");
+    throw new UsageError(
+      `${where}: image ${name} has no width or height (damaged file?)`,
+      "re-export the image",
+    );
   }
   // EXIF orientations 5–8 rotate by 90°: the picture people see is the other way round.
   const rotated = (size.orientation ?? 1) >= 5;

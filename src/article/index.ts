@@ -2,7 +2,13 @@
 
 export { MAX_TOPICS } from "./frontmatter.js";
 export { MAX_IMAGE_BYTES } from "./images.js";
-export { MAX_TITLE_CHARS, type PrepareOptions, prepareArticle, renderArticle, renderArticleParts } from "./prepare.js";
+export {
+  MAX_TITLE_CHARS,
+  type PrepareOptions,
+  prepareArticle,
+  renderArticle,
+  renderArticleParts,
+} from "./prepare.js";
 export type { Reference, RenderResult } from "./render.js";
 export type { CommentPermission, ImageAsset, PreparedArticle } from "./types.js";
 

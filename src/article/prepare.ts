@@ -17,11 +17,13 @@ export interface PrepareOptions {
   /** Used to download remote images (tests pass their own). */
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /** What a relative `file` is relative to (default: the process's cwd); messages name `file` as given. */
+  cwd?: string;
 }
 
 export async function prepareArticle(file: string, opts: PrepareOptions = {}): Promise<PreparedArticle> {
   opts.signal?.throwIfAborted();
-  const source = await readSource(file);
+  const source = await readSource(file, opts.cwd);
   const display = source.display;
   const fm = parseFrontMatter(display, source.text);
 
@@ -52,7 +54,15 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
 
   // A first pass with placeholder images finds exactly the images the renderer will place, with their lines.
   const refs: ImageRef[] = [];
-  const placeholder: ImageAsset = { id: "", source: "", bytes: Buffer.alloc(0), mime: "", ext: "", width: 0, height: 0 };
+  const placeholder: ImageAsset = {
+    id: "",
+    source: "",
+    bytes: Buffer.alloc(0),
+    mime: "",
+    ext: "",
+    width: 0,
+    height: 0,
+  };
   const dry = renderMarkdown(fm.body, {
     file: display,
     bodyLine: fm.bodyLine,
@@ -65,11 +75,16 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
     imageSrc: () => "",
   });
   if (dry.html.trim() === "") {
-    throw new UsageError(`${display}: the article has no body, only a title`, "write the article below the title");
+    throw new UsageError(
+      `${display}: the article has no body, only a title`,
+      "write the article below the title",
+    );
   }
 
   const coverRef: ImageRef | undefined =
-    fm.cover === undefined ? undefined : { src: markdown().normalizeLink(fm.cover), line: fm.keyLines.cover ?? 1 };
+    fm.cover === undefined
+      ? undefined
+      : { src: markdown().normalizeLink(fm.cover), line: fm.keyLines.cover ?? 1 };
   const assets = await loadImages(coverRef ? [coverRef, ...refs] : refs, {
     display,
     baseDir: path.dirname(source.abs),
@@ -93,7 +108,13 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
     comments: fm.comments,
     images,
     contentHash: createHash("sha256").update(source.bytes).digest("hex"),
-    warnings: [...fm.warnings, ...dry.warnings],
+    warnings: [
+      ...fm.warnings,
+      ...(fm.topics.length === 0
+        ? [`${display}:1: no topics: Zhihu usually refuses to publish without one (add e.g. topics: [写作])`]
+        : []),
+      ...dry.warnings,
+    ],
     body: fm.body,
     bodyLine: fm.bodyLine,
     titleFrom,
@@ -106,7 +127,10 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
 }
 
 /** The HTML body plus the references Zhihu will list under it (for previews). */
-export function renderArticleParts(a: PreparedArticle, imageSrc: (asset: ImageAsset) => string): RenderResult {
+export function renderArticleParts(
+  a: PreparedArticle,
+  imageSrc: (asset: ImageAsset) => string,
+): RenderResult {
   const byId = new Map<string, ImageAsset>(a.images.map((img) => [img.id, img]));
   return renderMarkdown(a.body, {
     file: a.displayFile,

@@ -2,7 +2,7 @@
 // Everything Zhihu would drop or mangle is turned into something plain and predictable here, with a
 // warning naming file:line, so what the person previews is what readers get.
 //
-// Choices (documented in docs of the `preview` command too):
+// Choices:
 // - headings by rank: the shallowest level used → h2, the next → h3, deeper → a bold paragraph;
 // - math: `<img eeimg="1" src="//www.zhihu.com/equation?tex=…" alt="…">`; display math is its own
 //   paragraph and its TeX ends with `\\`, which is how Zhihu's own editor marks a centred formula;
@@ -88,7 +88,8 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f\uff00-\uffef]/u;
+const CJK =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f\uff00-\uffef]/u;
 
 /** A line break inside a paragraph: nothing between two CJK characters (a space would show), else a space. */
 function softBreak(children: readonly Token[], i: number): string {
@@ -270,7 +271,10 @@ class Renderer {
         case "code_block": {
           const lang = t.type === "fence" ? t.info.trim().split(/\s+/)[0]!.toLowerCase() : "";
           const safe = lang.replace(/[^a-z0-9_+#.-]/g, "") || "text";
-          out.push({ kind: "block", html: `<pre lang="${safe}">${escapeHtml(t.content.replace(/\n$/, ""))}</pre>` });
+          out.push({
+            kind: "block",
+            html: `<pre lang="${safe}">${escapeHtml(t.content.replace(/\n$/, ""))}</pre>`,
+          });
           break;
         }
         case "math_block":
@@ -286,7 +290,10 @@ class Renderer {
           break;
         }
         case "blockquote_open":
-          out.push({ kind: "block", html: `<blockquote>${this.contained(node.children, "quote", line)}</blockquote>` });
+          out.push({
+            kind: "block",
+            html: `<blockquote>${this.contained(node.children, "quote", line)}</blockquote>`,
+          });
           break;
         case "hr":
           out.push({ kind: "block", html: "<hr>" });
@@ -339,7 +346,8 @@ class Renderer {
   private plainText(children: readonly Token[], line: number, what: string): string {
     const p = plain(children, (t) => this.numero(t));
     const lost = [...p.dropped].filter((d) => d !== "formatting");
-    if (lost.length > 0) this.warn(line, `${lost.join(", ")} in a ${what} shown as plain text (Zhihu keeps text only)`);
+    if (lost.length > 0)
+      this.warn(line, `${lost.join(", ")} in a ${what} shown as plain text (Zhihu keeps text only)`);
     return p.text.trim();
   }
 
@@ -361,7 +369,10 @@ class Renderer {
       }
     }
     if (firstLine !== -1) {
-      this.warn(firstLine, `table cell ${[...dropped].join(", ")} shown as plain text (Zhihu tables hold plain text)`);
+      this.warn(
+        firstLine,
+        `table cell ${[...dropped].join(", ")} shown as plain text (Zhihu tables hold plain text)`,
+      );
     }
     return `<table data-draft-node="block" data-draft-type="table" data-size="normal"><tbody>${rows.join("")}</tbody></table>`;
   }

@@ -17,8 +17,9 @@ export interface SourceFile {
 /** Bytes sniffed for NUL: text editors never write one, binary formats nearly always do early on. */
 const BINARY_SNIFF_BYTES = 8000;
 
-export async function readSource(file: string): Promise<SourceFile> {
-  const abs = path.resolve(file);
+/** `file` is named in messages as given; a relative one is resolved against `cwd`. */
+export async function readSource(file: string, cwd: string = process.cwd()): Promise<SourceFile> {
+  const abs = path.resolve(cwd, file);
   const display = file;
   let bytes: Buffer;
   try {
@@ -48,14 +49,18 @@ export async function readSource(file: string): Promise<SourceFile> {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text = text.replace(/\r\n?/g, "\n");
   if (text.trim() === "") {
-    throw new UsageError(`${display}: file has only whitespace`, "write the article first: a title and a body");
+    throw new UsageError(
+      `${display}: file has only whitespace`,
+      "write the article first: a title and a body",
+    );
   }
   return { abs, display, bytes, text };
 }
 
 function fsError(display: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return new UsageError(`${display}: file not found`, "check the path and its spelling");
+  if (code === "ENOENT")
+    return new UsageError(`${display}: file not found`, "check the path and its spelling");
   if (code === "ENOTDIR") {
     return new UsageError(`${display}: file not found (a parent is not a folder)`, "check the path");
   }

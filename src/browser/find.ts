@@ -78,7 +78,10 @@ function usable(file: string, platform: NodeJS.Platform): boolean {
 }
 
 /** The browser executable to launch. Throws UsageError when TOPN_BROWSER is unusable or nothing is found. */
-export function findBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function findBrowser(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const explicit = env.TOPN_BROWSER;
   if (explicit) {
     let isFile = false;

@@ -21,6 +21,8 @@ export interface PreviewOptions {
   /** Also screenshot the page (full height) to this PNG, with the browser topn uses. */
   png?: string;
   signal?: AbortSignal;
+  /** What relative `file`, `out` and `png` are relative to (default: the process's cwd). */
+  cwd?: string;
 }
 
 export interface PreviewResult {
@@ -40,14 +42,15 @@ export function defaultPreviewPath(file: string): string {
 }
 
 export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
-  const article = await prepareArticle(opts.file, opts.signal ? { signal: opts.signal } : {});
+  const cwd = opts.cwd ?? process.cwd();
+  const article = await prepareArticle(opts.file, { cwd, ...(opts.signal ? { signal: opts.signal } : {}) });
   const { html, references } = renderArticleParts(article, dataUrl);
-  const out = path.resolve(opts.out ?? defaultPreviewPath(opts.file));
+  const out = path.resolve(cwd, opts.out ?? defaultPreviewPath(article.file));
   await writeFile(out, previewPage(article, html, references));
   const result: PreviewResult = { html, out, warnings: article.warnings };
   if (opts.png !== undefined) {
     opts.signal?.throwIfAborted();
-    result.png = path.resolve(opts.png);
+    result.png = path.resolve(cwd, opts.png);
     await screenshot(out, result.png);
   }
   return result;
@@ -76,7 +79,11 @@ async function screenshot(page: string, png: string): Promise<void> {
 }
 
 /** The page around the body. Captions and the reference list imitate what zhuanlan.zhihu.com shows. */
-export function previewPage(article: PreparedArticle, body: string, references: readonly Reference[]): string {
+export function previewPage(
+  article: PreparedArticle,
+  body: string,
+  references: readonly Reference[],
+): string {
   const meta = [
     article.topics.length > 0 ? `话题：${article.topics.map(escapeHtml).join(" · ")}` : "",
     article.column ? `专栏：${escapeHtml(article.column)}` : "",

@@ -39,7 +39,6 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   const table = new Table({
     head: ["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"],
     style: { head: [], border: [] },
-    wordWrap: true,
     colWidths: [null, null, null, 30, 28, null, null, 50] as unknown as number[],
   });
   for (const t of list) {

@@ -161,7 +161,7 @@ export class Runner {
   }
 
   private nextWakeMs(): number {
-    const { next } = this.store.pending();
+    const next = this.store.nextDueAt();
     if (next === null) return this.pollMs;
     return Math.max(10, Math.min(this.pollMs, next - Date.now()));
   }

@@ -164,7 +164,7 @@ export class TaskStore {
         `UPDATE tasks SET status = 'running', lease_owner = @owner, lease_expires_at = @expires,
            attempts = attempts + 1, started_at = @now, finished_at = NULL, updated_at = @now
          WHERE id = (
-           SELECT t.id FROM tasks t
+           SELECT t.id FROM tasks t INDEXED BY tasks_due
            WHERE t.status = 'queued' AND t.run_at <= @now
              AND (@only IS NULL OR t.id IN (SELECT value FROM json_each(@only)))
              AND NOT EXISTS (SELECT 1 FROM tasks r
@@ -238,6 +238,7 @@ export class TaskStore {
       pending: db.prepare<[number], { due: number; next: number | null }>(
         "SELECT count(*) FILTER (WHERE run_at <= ?) AS due, min(run_at) AS next FROM tasks WHERE status = 'queued'",
       ),
+      nextDue: db.prepare<[], { next: number | null }>("SELECT min(run_at) AS next FROM tasks WHERE status = 'queued'"),
     };
   }
 
@@ -429,6 +430,11 @@ export class TaskStore {
   /** Queued tasks due now, and when the next one is due. */
   pending(now = Date.now()): { due: number; next: number | null } {
     return this.s.pending.get(now)!;
+  }
+
+  /** When the earliest queued task is due (an index lookup: the runner asks on every wake-up). */
+  nextDueAt(): number | null {
+    return this.s.nextDue.get()!.next;
   }
 
   /** The article a source file became for this account, if it was published before. */

@@ -89,13 +89,18 @@ export class Faults {
       matches(limit.accounts, account)
     ) {
       this.rateLimitLeft--;
-      return limit.mode === "429" ? { kind: "429", retryAfterSec: limit.retryAfterSec ?? 1 } : { kind: "40352" };
+      return limit.mode === "429"
+        ? { kind: "429", retryAfterSec: limit.retryAfterSec ?? 1 }
+        : { kind: "40352" };
     }
     if (account !== null && this.spec.phoneBinding?.includes(account) && PHONE_GATED.has(endpoint)) {
       return { kind: "4031" };
     }
     const next = this.pending.find(
-      (f) => f.left > 0 && (f.endpoint === endpoint || f.endpoint === "*") && matches(f.account ? [f.account] : undefined, account),
+      (f) =>
+        f.left > 0 &&
+        (f.endpoint === endpoint || f.endpoint === "*") &&
+        matches(f.account ? [f.account] : undefined, account),
     );
     let mode: FailureMode | undefined;
     if (next) {

@@ -36,7 +36,10 @@ export interface CookieOptions {
 export function serializeCookie(name: string, value: string, opts: CookieOptions = {}): string {
   const parts = [`${name}=${value}`, "Domain=zhihu.com", "Path=/", "Secure"];
   if (opts.maxAgeSec !== undefined) {
-    parts.push(`Max-Age=${opts.maxAgeSec}`, `Expires=${new Date(Date.now() + opts.maxAgeSec * 1000).toUTCString()}`);
+    parts.push(
+      `Max-Age=${opts.maxAgeSec}`,
+      `Expires=${new Date(Date.now() + opts.maxAgeSec * 1000).toUTCString()}`,
+    );
   }
   if (opts.httpOnly) parts.push("HttpOnly");
   return parts.join("; ");
@@ -117,7 +120,10 @@ export class Ctx {
   }
 
   sendJsonText(status: number, text: string): void {
-    this.send(status, text, { "Content-Type": "application/json; charset=utf-8" });
+    this.send(status, text, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": "private, must-revalidate, no-cache, no-store, max-age=0",
+    });
   }
 
   /** Zhihu's usual error body: `{"error": {code, message, ...}}`. */
@@ -186,7 +192,8 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, host: HostK
   if (!preflight) return false;
   if (allowed) {
     const method = String(req.headers["access-control-request-method"]).toUpperCase();
-    if (ALLOWED_METHODS.includes(method)) res.setHeader("Access-Control-Allow-Methods", ALLOWED_METHODS.join(","));
+    if (ALLOWED_METHODS.includes(method))
+      res.setHeader("Access-Control-Allow-Methods", ALLOWED_METHODS.join(","));
     const table = ALLOWED_HEADERS[host === "upload" ? "upload" : "zhihu"];
     const requested = String(req.headers["access-control-request-headers"] ?? "")
       .split(",")

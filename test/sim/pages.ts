@@ -12,10 +12,16 @@ function page(title: string, body: string, head = ""): string {
 }
 
 export const homePage = (account: Account): string =>
-  page("首页 - 知乎", `<div id="root"><header class="AppHeader"><span class="AppHeader-profile">${escapeHtml(account.name)}</span></header><main class="Topstory">推荐</main></div>`);
+  page(
+    "首页 - 知乎",
+    `<div id="root"><header class="AppHeader"><span class="AppHeader-profile">${escapeHtml(account.name)}</span></header><main class="Topstory">推荐</main></div>`,
+  );
 
 export const zhuanlanHomePage = (): string =>
-  page("知乎专栏 - 随心写作，自由表达 - 知乎", `<div id="root"><main class="Zhuanlan-home"><a href="/write">写文章</a></main></div>`);
+  page(
+    "知乎专栏 - 随心写作，自由表达 - 知乎",
+    `<div id="root"><main class="Zhuanlan-home"><a href="/write">写文章</a></main></div>`,
+  );
 
 export const writePage = (account: Account): string =>
   page(
@@ -29,7 +35,10 @@ export const writePage = (account: Account): string =>
   );
 
 export const soft404Page = (): string =>
-  page(SOFT_404_TITLE, `<div class="ErrorPage"><h1 class="ErrorPage-title">你似乎来到了没有知识存在的荒原</h1><a href="https://www.zhihu.com">去往首页</a></div>`);
+  page(
+    SOFT_404_TITLE,
+    `<div class="ErrorPage"><h1 class="ErrorPage-title">你似乎来到了没有知识存在的荒原</h1><a href="https://www.zhihu.com">去往首页</a></div>`,
+  );
 
 /** The article page; `initialData` is the JSON text for js-initialData (built with bare ids by the caller). */
 export function articlePage(article: Article, initialData: string): string {

@@ -5,12 +5,25 @@ import type { Ctx } from "./http.js";
 import type { Route } from "./route.js";
 import { CONTENT_TYPES, escapeHtml, imageInfo, md5 } from "./util.js";
 import { imageSrc } from "./views.js";
+import type { World } from "./world.js";
 
 const BUCKET = "zhihu-pics";
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
-function ossError(ctx: Ctx, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
-  const fields = { Code: code, Message: message, RequestId: randomUUID().replace(/-/g, "").toUpperCase(), HostId: "zhihu-pics-upload.zhimg.com", ...extra };
+function ossError(
+  ctx: Ctx,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  const fields = {
+    Code: code,
+    Message: message,
+    RequestId: randomUUID().replace(/-/g, "").toUpperCase(),
+    HostId: "zhihu-pics-upload.zhimg.com",
+    ...extra,
+  };
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n${Object.entries(fields)
     .map(([k, v]) => `  <${k}>${escapeHtml(v)}</${k}>`)
     .join("\n")}\n</Error>\n`;
@@ -32,31 +45,63 @@ export function ossStringToSign(ctx: Ctx, objectKey: string): string {
   return `${ctx.method}\n${ctx.header("content-md5") ?? ""}\n${ctx.header("content-type") ?? ""}\n${date}\n${canonicalOssHeaders(ctx)}/${BUCKET}/${objectKey}`;
 }
 
-function handleUpload(ctx: Ctx, world: import("./world.js").World): void {
+function handleUpload(ctx: Ctx, world: World) {
   const objectKey = decodeURIComponent(ctx.url.pathname.slice(1));
   const auth = /^OSS ([^:]+):(.+)$/.exec(ctx.header("authorization") ?? "");
-  if (!auth) return ossError(ctx, 403, "AccessDenied", "AccessDenied: anonymous access is forbidden for this operation.");
+  if (!auth)
+    return ossError(
+      ctx,
+      403,
+      "AccessDenied",
+      "AccessDenied: anonymous access is forbidden for this operation.",
+    );
   const token = world.uploadTokens.get(auth[1]!);
-  if (!token) return ossError(ctx, 403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.", { OSSAccessKeyId: auth[1]! });
+  if (!token)
+    return ossError(
+      ctx,
+      403,
+      "InvalidAccessKeyId",
+      "The OSS Access Key Id you provided does not exist in our records.",
+      { OSSAccessKeyId: auth[1]! },
+    );
   if (ctx.header("x-oss-security-token") !== token.accessToken) {
     return ossError(ctx, 403, "InvalidSecurityToken", "The security token you provided is invalid.");
   }
-  if (Date.now() / 1000 > token.expiresAt) return ossError(ctx, 403, "SecurityTokenExpired", "The security token you provided has expired.");
+  if (Date.now() / 1000 > token.expiresAt)
+    return ossError(ctx, 403, "SecurityTokenExpired", "The security token you provided has expired.");
   const date = Date.parse(ctx.header("x-oss-date") ?? ctx.header("date") ?? "");
-  if (Number.isNaN(date)) return ossError(ctx, 403, "AccessDenied", "OSS authentication requires a valid Date.");
+  if (Number.isNaN(date))
+    return ossError(ctx, 403, "AccessDenied", "OSS authentication requires a valid Date.");
   if (Math.abs(Date.now() - date) > MAX_CLOCK_SKEW_MS) {
-    return ossError(ctx, 403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
+    return ossError(
+      ctx,
+      403,
+      "RequestTimeTooSkewed",
+      "The difference between the request time and the current time is too large.",
+    );
   }
   const stringToSign = ossStringToSign(ctx, objectKey);
   const expected = createHmac("sha1", token.accessKey).update(stringToSign).digest("base64");
   if (auth[2] !== expected) {
-    return ossError(ctx, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", {
-      OSSAccessKeyId: token.accessId,
-      SignatureProvided: auth[2]!,
-      StringToSign: stringToSign,
-    });
+    return ossError(
+      ctx,
+      403,
+      "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      {
+        OSSAccessKeyId: token.accessId,
+        SignatureProvided: auth[2]!,
+        StringToSign: stringToSign,
+      },
+    );
   }
-  if (objectKey !== token.objectKey) return ossError(ctx, 403, "AccessDenied", "You have no right to access this object because of bucket acl.");
+  if (objectKey !== token.objectKey)
+    return ossError(
+      ctx,
+      403,
+      "AccessDenied",
+      "You have no right to access this object because of bucket acl.",
+    );
   const hash = md5(ctx.body);
   const contentMd5 = ctx.header("content-md5");
   if (contentMd5 !== undefined && contentMd5 !== Buffer.from(hash, "hex").toString("base64")) {
@@ -68,7 +113,10 @@ function handleUpload(ctx: Ctx, world: import("./world.js").World): void {
   }
   image.bytes = ctx.body;
   image.processingPolls = 2;
-  ctx.send(200, "", { ETag: `"${hash.toUpperCase()}"`, "x-oss-request-id": randomUUID().replace(/-/g, "").toUpperCase() });
+  ctx.send(200, "", {
+    ETag: `"${hash.toUpperCase()}"`,
+    "x-oss-request-id": randomUUID().replace(/-/g, "").toUpperCase(),
+  });
 }
 
 export const imageRoutes: Route[] = [
@@ -146,7 +194,10 @@ export const imageRoutes: Route[] = [
       const bytes = env.world.images.get(ctx.params[0] ?? "")?.bytes;
       const info = bytes && imageInfo(bytes);
       if (!bytes || !info) return ctx.send(404, "Not Found", { "Content-Type": "text/plain" });
-      ctx.send(200, bytes, { "Content-Type": CONTENT_TYPES[info.ext] ?? "application/octet-stream", "Cache-Control": "max-age=31536000" });
+      ctx.send(200, bytes, {
+        "Content-Type": CONTENT_TYPES[info.ext] ?? "application/octet-stream",
+        "Cache-Control": "max-age=31536000",
+      });
     },
   },
 ];

@@ -13,13 +13,9 @@ export const QR_TTL_MS = 60_000;
 
 const COOKIE_MAX_AGE = 180 * 24 * 3600;
 
-/** Cookies a first visit gets: the CSRF token and the device id, unless the browser has them. */
-function ensureVisitorCookies(ctx: Ctx): void {
-  if (!ctx.cookies._xsrf) ctx.setCookie("_xsrf", randomHex(16));
-}
-
 function ensureDevice(ctx: Ctx): void {
-  if (!ctx.cookies.d_c0) ctx.setCookie("d_c0", `${randomB64(24)}|${nowSec()}`, { maxAgeSec: 3 * 365 * 24 * 3600 });
+  if (!ctx.cookies.d_c0)
+    ctx.setCookie("d_c0", `${randomB64(24)}|${nowSec()}`, { maxAgeSec: 3 * 365 * 24 * 3600 });
 }
 
 function qrLink(token: string): string {
@@ -27,7 +23,9 @@ function qrLink(token: string): string {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /**
@@ -57,11 +55,15 @@ function publishFailure(ctx: Ctx, status: number, code: number, message: string)
   ctx.sendJson(status, { code, message, data: null });
 }
 
-function handlePublish(ctx: Ctx, env: SimEnv): void {
+function handlePublish(ctx: Ctx, env: SimEnv) {
   const body = asObject(ctx.json());
   const data = asObject(body.data);
   const draftRef = asObject(data.draft);
-  if (body.action !== "article" || draftRef.id === undefined || typeof asObject(data.publish).traceId !== "string") {
+  if (
+    body.action !== "article" ||
+    draftRef.id === undefined ||
+    typeof asObject(data.publish).traceId !== "string"
+  ) {
     return publishFailure(ctx, 400, 100001, "参数错误");
   }
   const article: Article | undefined = env.world.articles.get(String(draftRef.id));
@@ -94,7 +96,6 @@ export const wwwRoutes: Route[] = [
     name: "page.home",
     api: false,
     handle(ctx) {
-      ensureVisitorCookies(ctx);
       const account = ctx.account;
       if (!account) return ctx.redirect("/signin?next=%2F");
       ctx.sendHtml(200, homePage(account));
@@ -107,7 +108,6 @@ export const wwwRoutes: Route[] = [
     name: "page.signin",
     api: false,
     handle(ctx) {
-      ensureVisitorCookies(ctx);
       const next = ctx.url.searchParams.get("next") ?? "https://www.zhihu.com/";
       const target = new URL(next, "https://www.zhihu.com/");
       // Only zhihu.com targets, so the page cannot be used to bounce a person elsewhere.
@@ -170,7 +170,8 @@ export const wwwRoutes: Route[] = [
     name: "www.article",
     api: true,
     handle(ctx) {
-      if (!ctx.header("x-zse-96")) return ctx.sendError(403, "请求参数异常，请升级客户端后重试。", { code: 10003 });
+      if (!ctx.header("x-zse-96"))
+        return ctx.sendError(403, "请求参数异常，请升级客户端后重试。", { code: 10003 });
       ctx.sendError(404, "文章未找到");
     },
   },
@@ -183,7 +184,11 @@ export const wwwRoutes: Route[] = [
     xsrf: true,
     handle(ctx, env) {
       const login = env.world.newQr();
-      ctx.sendJson(201, { token: login.token, link: qrLink(login.token), expires_at: nowSec() + QR_TTL_MS / 1000 });
+      ctx.sendJson(201, {
+        token: login.token,
+        link: qrLink(login.token),
+        expires_at: nowSec() + QR_TTL_MS / 1000,
+      });
     },
   },
   {
@@ -212,7 +217,10 @@ export const wwwRoutes: Route[] = [
       if (login.state === "waiting" && Date.now() - login.createdAt > QR_TTL_MS) refreshQr(env, login.token);
       switch (login.state) {
         case "waiting":
-          return ctx.sendJson(200, { status: 0, expires_at: Math.floor((login.createdAt + QR_TTL_MS) / 1000) });
+          return ctx.sendJson(200, {
+            status: 0,
+            expires_at: Math.floor((login.createdAt + QR_TTL_MS) / 1000),
+          });
         case "scanned":
           return ctx.sendJson(200, { status: 1 });
         case "refreshed": {
@@ -226,7 +234,9 @@ export const wwwRoutes: Route[] = [
           login.state = "consumed";
           ensureDevice(ctx);
           ctx.setCookie("z_c0", session.z_c0, { httpOnly: true, maxAgeSec: COOKIE_MAX_AGE });
-          ctx.setCookie("q_c1", `${randomHex(16)}|${Date.now()}|${Date.now()}`, { maxAgeSec: COOKIE_MAX_AGE });
+          ctx.setCookie("q_c1", `${randomHex(16)}|${Date.now()}|${Date.now()}`, {
+            maxAgeSec: COOKIE_MAX_AGE,
+          });
           // Success is a body without `status`.
           return ctx.sendJson(200, {
             user_id: account.uid,

@@ -31,7 +31,9 @@ function ownArticle(ctx: Ctx, env: SimEnv, write: boolean): Article | null {
 const str = (value: unknown, fallback: string): string => (typeof value === "string" ? value : fallback);
 
 function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 async function fetchBytes(env: SimEnv, url: URL): Promise<Buffer | null> {
@@ -65,7 +67,8 @@ export const zhuanlanRoutes: Route[] = [
     api: false,
     handle(ctx) {
       const account = ctx.account;
-      if (!account) return ctx.redirect(`https://www.zhihu.com/signin?next=${encodeURIComponent(ctx.url.href)}`);
+      if (!account)
+        return ctx.redirect(`https://www.zhihu.com/signin?next=${encodeURIComponent(ctx.url.href)}`);
       ctx.sendHtml(200, writePage(account));
     },
   },

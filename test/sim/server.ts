@@ -367,15 +367,27 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
     sim.record({ ...base, account: null, endpoint: "preflight", status: 204, preflight: true });
     return;
   }
+  let route: Route | undefined;
   let match: RegExpExecArray | null = null;
-  const route = ROUTES.find((r) => r.host === ctx.host && r.method === ctx.method && (match = r.path.exec(path)));
+  for (const r of ROUTES) {
+    if (r.host !== ctx.host || r.method !== ctx.method) continue;
+    match = r.path.exec(path);
+    if (match) {
+      route = r;
+      break;
+    }
+  }
   if (!route || !match) {
     const known = ROUTES.some((r) => r.host === ctx.host && r.path.test(path));
     ctx.sendError(known ? 405 : 404, known ? "Method Not Allowed" : "Not Found", { code: known ? 405 : 404 });
     sim.record({ ...base, account: null, endpoint: "unknown", status: res.statusCode, preflight: false });
     return;
   }
-  ctx.params = (match as RegExpExecArray).slice(1);
+  ctx.params = match.slice(1);
+  // Every zhihu.com page hands out the CSRF token to a browser that lacks one, as the real site does.
+  if (!route.api && (ctx.host === "www" || ctx.host === "zhuanlan") && !ctx.cookies._xsrf) {
+    ctx.setCookie("_xsrf", randomHex(16));
+  }
   ctx.endpoint = route.name;
   ctx.session = sim.world.sessions.get(ctx.cookies.z_c0 ?? "") ?? null;
   const actor = actorOf(ctx, sim);
@@ -397,12 +409,16 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
     const latency = sim.faults.latencyFor(route.name);
     if (latency > 0) await sleep(latency);
     const decision = sim.faults.decide(route.name, actor);
-    if (decision.kind !== "pass" || decision.resetAfter) fault = decision.kind === "pass" ? "reset-after" : decision.kind;
+    if (decision.kind !== "pass" || decision.resetAfter)
+      fault = decision.kind === "pass" ? "reset-after" : decision.kind;
     if (sendFault(ctx, decision)) return;
   }
   if (route.auth && !ctx.account) {
     const code = ctx.session?.revokedCode ?? 100;
-    return ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", { code, name: "AuthenticationInvalidRequest" });
+    return ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", {
+      code,
+      name: "AuthenticationInvalidRequest",
+    });
   }
   if (route.xsrf && (!ctx.cookies._xsrf || ctx.header("x-xsrftoken") !== ctx.cookies._xsrf)) {
     return ctx.sendError(403, "_xsrf 校验失败，请刷新页面后重试", { code: 403, name: "XSRFError" });
@@ -421,7 +437,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     const ctx = new Ctx(req, res, kind);
     dispatch(ctx, sim).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) ctx.sendError(500, `simulator bug: ${String(error)}`, { code: 500 });
+      if (!res.headersSent && !res.destroyed)
+        ctx.sendError(500, `simulator bug: ${String(error)}`, { code: 500 });
     });
   });
   // Browsers keep connections open; a short keep-alive lets close() finish promptly.

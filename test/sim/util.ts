@@ -25,7 +25,8 @@ export function scriptJson(json: string): string {
  * site sends them), so a client that reaches for JSON.parse without care loses precision, like Zhihu's own.
  */
 export function stringifyWithBareIds(value: unknown): string {
-  return JSON.stringify(value).replace(/"\u0000bare:(\d+)"/g, "$1");
+  // JSON.stringify writes the marker's NUL as the six characters \u0000.
+  return JSON.stringify(value).replace(/"\\u0000bare:(\d+)"/g, "$1");
 }
 
 export const bare = (digits: string): string => `\u0000bare:${digits}`;

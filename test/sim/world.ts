@@ -142,7 +142,10 @@ export class World {
       id: randomHex(16),
       uid: String(1_398_765_432_100 + this.uidSeq * 7919),
       urlToken,
-      column: { id: `c_${1_650_000_000_000_000_000n + BigInt(this.uidSeq) * 9_876_543_211n}`, title: `${name}的专栏` },
+      column: {
+        id: `c_${1_650_000_000_000_000_000n + BigInt(this.uidSeq) * 9_876_543_211n}`,
+        title: `${name}的专栏`,
+      },
     };
     this.accounts.set(name, account);
     return account;
