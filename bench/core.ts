@@ -42,12 +42,19 @@ export async function runnerOverhead(tasks = 5000, accounts = 50): Promise<Row> 
       publish: async (t) => ({ url: `https://x/p/${t.id}`, articleId: String(t.id) }),
       close: async () => {},
     };
-    const runner = new Runner({ store: store.tasks, home, platform: async () => noop, concurrency: 8, pollMs: 5 });
+    const runner = new Runner({
+      store: store.tasks,
+      home,
+      platform: async () => noop,
+      concurrency: 8,
+      pollMs: 5,
+    });
     const t0 = performance.now();
     const summary = await runner.run({ once: true });
     const secs = (performance.now() - t0) / 1000;
     store.close();
-    if (summary.succeeded.length !== tasks) throw new Error(`only ${summary.succeeded.length} of ${tasks} succeeded`);
+    if (summary.succeeded.length !== tasks)
+      throw new Error(`only ${summary.succeeded.length} of ${tasks} succeeded`);
     const rate = tasks / secs;
     return {
       what: `runner overhead, no-op platform (${tasks} tasks, ${accounts} accounts, synchronous=FULL)`,
@@ -64,7 +71,11 @@ function timeProcess(args: string[], env: NodeJS.ProcessEnv, runs: number): numb
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, cwd: ROOT, stdio: "pipe" });
+    const r = spawnSync(process.execPath, args, {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: "pipe",
+    });
     times.push(performance.now() - t0);
     if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   }

@@ -17,7 +17,8 @@ for (const [name, fn] of Object.entries(groups)) {
 const w1 = Math.max(...rows.map((r) => r.what.length), 4);
 const w2 = Math.max(...rows.map((r) => r.value.length), 5);
 const w3 = Math.max(...rows.map((r) => r.target.length), 6);
-const line = (a: string, b: string, c: string, d: string) => `| ${a.padEnd(w1)} | ${b.padEnd(w2)} | ${c.padEnd(w3)} | ${d.padEnd(4)} |`;
+const line = (a: string, b: string, c: string, d: string) =>
+  `| ${a.padEnd(w1)} | ${b.padEnd(w2)} | ${c.padEnd(w3)} | ${d.padEnd(4)} |`;
 console.log(line("what", "value", "target", "met"));
 console.log(`|${"-".repeat(w1 + 2)}|${"-".repeat(w2 + 2)}|${"-".repeat(w3 + 2)}|------|`);
 for (const r of rows) console.log(line(r.what, r.value, r.target, r.target ? (r.ok ? "yes" : "NO") : ""));

@@ -56,7 +56,8 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     });
   program.configureHelp({ sortSubcommands: false });
 
-  const run = (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>
+  const run =
+    (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>
     async (...args: unknown[]) => {
       const fn = await load();
       setCode(await (fn as (ctx: Context, ...a: unknown[]) => Promise<number>)(ctx, ...args.slice(0, -1)));
@@ -74,7 +75,10 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
     .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
     .option("--json", "print JSON instead of text")
-    .addHelpText("after", '\nExamples:\n  topn publish post.md\n  topn publish "posts/*.md" --at "2026-12-01 09:00"')
+    .addHelpText(
+      "after",
+      '\nExamples:\n  topn publish post.md\n  topn publish "posts/*.md" --at "2026-12-01 09:00"',
+    )
     .action(run(async () => (await import("./commands/publish.js")).publish));
 
   program
@@ -107,7 +111,12 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .description("publish due tasks; with --once, exit when nothing is due (for cron)")
     .option("--once", "publish what is due now, then exit")
     .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
-    .option("--grace <seconds>", "on SIGINT/SIGTERM, how long running tasks may finish", nonNegativeInt("--grace"), 30)
+    .option(
+      "--grace <seconds>",
+      "on SIGINT/SIGTERM, how long running tasks may finish",
+      nonNegativeInt("--grace"),
+      30,
+    )
     .option("--json", "print one JSON line per event")
     .action(run(async () => (await import("./commands/run.js")).runCommand));
 
@@ -130,7 +139,10 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .argument("<platform>", "zhihu")
     .option("-a, --account <name>", "name for this account in topn", "default")
     .option("--qr", "show a QR code in the terminal to scan with the Zhihu app (works over SSH)")
-    .option("--cookies <file>", "import a cookie export: JSON array, cookies.txt, or a Cookie header ('-' for stdin)")
+    .option(
+      "--cookies <file>",
+      "import a cookie export: JSON array, cookies.txt, or a Cookie header ('-' for stdin)",
+    )
     .option("--timeout <seconds>", "give up after this long", positiveInt("--timeout"), 300)
     .action(run(async () => (await import("./commands/login.js")).login));
 
@@ -181,7 +193,8 @@ export async function main(argv: string[]): Promise<void> {
 export function report(ctx: Context, e: unknown): number {
   if (e instanceof ExitCode) return e.code;
   if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0) return EXIT.ok;
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0)
+      return EXIT.ok;
     // commander has already printed its one-line message.
     return EXIT.usage;
   }

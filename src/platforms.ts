@@ -12,7 +12,10 @@ const BUILTIN: Record<string, () => Promise<PlatformModule>> = {
  * TOPN_EXTRA_PLATFORM=/path/to/module.js adds the platform that module exports as default. The test
  * suite uses it to run real topn processes against a platform written inside the tests.
  */
-export async function loadPlatform(name: string, env: NodeJS.ProcessEnv = process.env): Promise<PlatformModule> {
+export async function loadPlatform(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PlatformModule> {
   const builtin = BUILTIN[name];
   if (builtin) return builtin();
   const extra = env["TOPN_EXTRA_PLATFORM"];

@@ -47,8 +47,21 @@ test("publish runs the file in the foreground and prints its URL; tasks and show
   const list = await s.run(["tasks", "--json"]);
   assert.equal(list.code, 0);
   const [task] = JSON.parse(list.stdout);
-  for (const key of ["id", "status", "platform", "account", "file", "title", "attempts", "run_at", "created_at",
-    "started_at", "finished_at", "url", "error"]) {
+  for (const key of [
+    "id",
+    "status",
+    "platform",
+    "account",
+    "file",
+    "title",
+    "attempts",
+    "run_at",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "url",
+    "error",
+  ]) {
     assert.ok(key in task, `tasks --json has ${key}`);
   }
   assert.equal(task.status, "succeeded");
@@ -87,10 +100,16 @@ test("--no-wait and --at only enqueue; scheduled tasks show as scheduled and can
   assert.equal(later.code, 0, later.stderr);
   assert.match(later.stdout, /task 2\s+scheduled for 2099-12-01 09:00/);
   const scheduled = JSON.parse((await s.run(["tasks", "--status", "scheduled", "--json"])).stdout);
-  assert.deepEqual(scheduled.map((x: { id: number }) => x.id), [2]);
+  assert.deepEqual(
+    scheduled.map((x: { id: number }) => x.id),
+    [2],
+  );
   const again = await s.run(["publish", "b.md", "--platform", "fake"]);
   assert.equal(again.code, 2);
-  assert.match(again.stderr, /b\.md is already queued as task 2; wait for it, or cancel it first: topn cancel 2/);
+  assert.match(
+    again.stderr,
+    /b\.md is already queued as task 2; wait for it, or cancel it first: topn cancel 2/,
+  );
   assert.equal((await s.run(["cancel", "2"])).code, 0);
   const once = await s.run(["run", "--once"]);
   assert.equal(once.code, 0, once.stderr);
@@ -135,12 +154,18 @@ test("bad input is one line, exit 2, and changes nothing", async (t) => {
     [["publish", "missing.md", "--account", "main"], /missing\.md: file not found; check the path/],
     [["publish", "folder.md", "--account", "main"], /folder\.md: is a directory/],
     [["publish", "binary.md", "--account", "main"], /binary\.md: looks like a binary file/],
-    [["publish", "gbk.md", "--account", "main"], /gbk\.md:1: file is not valid UTF-8; re-save the file as UTF-8/],
+    [
+      ["publish", "gbk.md", "--account", "main"],
+      /gbk\.md:1: file is not valid UTF-8; re-save the file as UTF-8/,
+    ],
     [["publish", "empty.md", "--account", "main"], /empty\.md: file is empty/],
     [["publish", "notitle.md", "--account", "main"], /notitle\.md:1: the article has no title/],
     [["publish", "ok.md", "empty.md", "--account", "main"], /empty\.md: file is empty/],
     [["publish", "ok.md"], /several fake accounts \(alt, main\); pick one with --account NAME/],
-    [["publish", "ok.md", "--account", "nobody"], /no fake account named "nobody".*topn login fake --account nobody/],
+    [
+      ["publish", "ok.md", "--account", "nobody"],
+      /no fake account named "nobody".*topn login fake --account nobody/,
+    ],
     [["publish", "ok.md", "--account", "main", "--at", "2001-01-01 09:00"], /is in the past/],
     [["publish", "ok.md", "--account", "main", "--at", "someday maybe"], /not a time topn understands/],
     [["publish", "posts/*.md", "--account", "main"], /posts\/\*\.md matches no files/],
@@ -167,8 +192,24 @@ test("bad input is one line, exit 2, and changes nothing", async (t) => {
 test("retrying a running task and cancelling a finished one are refused", async (t) => {
   const s = setup(t);
   const [running, done] = s.store.tasks.enqueue([
-    { platform: "fake", account: "main", file: "/r.md", contentHash: "h", title: "R", runAt: 0, maxAttempts: 3 },
-    { platform: "fake", account: "other", file: "/d.md", contentHash: "h", title: "D", runAt: 0, maxAttempts: 3 },
+    {
+      platform: "fake",
+      account: "main",
+      file: "/r.md",
+      contentHash: "h",
+      title: "R",
+      runAt: 0,
+      maxAttempts: 3,
+    },
+    {
+      platform: "fake",
+      account: "other",
+      file: "/d.md",
+      contentHash: "h",
+      title: "D",
+      runAt: 0,
+      maxAttempts: 3,
+    },
   ]);
   s.store.tasks.claim("someone:1:x", 60_000, { only: [running!] });
   s.store.tasks.claim("someone:1:x", 60_000, { only: [done!] });
@@ -189,7 +230,10 @@ test("an unusable TOPN_HOME and a database from a newer topn are refused, untouc
   writeFileSync(file, "x");
   const r = await topn(["tasks"], { env: { TOPN_HOME: join(file, "home") } });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /TOPN_HOME .* cannot be created: ENOTDIR \(part of the path is a file\); set TOPN_HOME to a folder you can write/);
+  assert.match(
+    r.stderr,
+    /TOPN_HOME .* cannot be created: ENOTDIR \(part of the path is a file\); set TOPN_HOME to a folder you can write/,
+  );
   const notDir = await topn(["tasks"], { env: { TOPN_HOME: file } });
   assert.equal(notDir.code, 2);
   assert.match(notDir.stderr, /is not a folder/);
@@ -214,7 +258,18 @@ test("an unusable TOPN_HOME and a database from a newer topn are refused, untouc
 test("--help lists every command and the exit codes", async () => {
   const r = await topn(["--help"]);
   assert.equal(r.code, 0);
-  for (const c of ["publish", "tasks", "show", "run", "retry", "cancel", "login", "logout", "accounts", "preview"]) {
+  for (const c of [
+    "publish",
+    "tasks",
+    "show",
+    "run",
+    "retry",
+    "cancel",
+    "login",
+    "logout",
+    "accounts",
+    "preview",
+  ]) {
     assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
   }
   assert.match(r.stdout, /Exit codes:/);

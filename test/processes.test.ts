@@ -73,7 +73,10 @@ test("two runners race for the same tasks: each runs once, accounts stay serial,
   for (const id of ids) assert.equal(w.store.tasks.get(id)!.status, "succeeded");
   const jobs = intervals(w.log());
   assert.equal(jobs.length, ids.length, "every task ran exactly once");
-  assert.deepEqual([...new Set(jobs.map((j) => j.task))].sort((a, b) => a - b), ids);
+  assert.deepEqual(
+    [...new Set(jobs.map((j) => j.task))].sort((a, b) => a - b),
+    ids,
+  );
   assert.equal(new Set(jobs.map((j) => j.pid)).size, 2, "both runners did work");
   for (const acct of ["a", "b", "c"]) {
     const mine = jobs.filter((j) => j.account === acct).sort((x, y) => x.start - y.start);
@@ -81,7 +84,9 @@ test("two runners race for the same tasks: each runs once, accounts stay serial,
       assert.ok(mine[i]!.start >= mine[i - 1]!.end, `account ${acct} ran two jobs at once`);
     }
   }
-  const overlapping = jobs.some((x) => jobs.some((y) => x.account !== y.account && x.start < y.end && y.start < x.end));
+  const overlapping = jobs.some((x) =>
+    jobs.some((y) => x.account !== y.account && x.start < y.end && y.start < x.end),
+  );
   assert.ok(overlapping, "different accounts ran in parallel");
 });
 
@@ -111,7 +116,10 @@ test("kill -9 in the middle of a job: the next run recovers it, resumes its draf
   assert.equal(starts[1]!.draftId, "draft-1", "the second attempt resumed the first attempt's draft");
   assert.equal(w.log().filter((l) => l.event === "end").length, 1, "published once");
   const messages = w.store.tasks.events(id!).map((e) => e.message);
-  assert.ok(messages.some((m) => /recovered: runner .* stopped during attempt 1/.test(m)), messages.join("\n"));
+  assert.ok(
+    messages.some((m) => /recovered: runner .* stopped during attempt 1/.test(m)),
+    messages.join("\n"),
+  );
 });
 
 test("SIGTERM: the running job finishes within the grace period, nothing new starts", async (t) => {

@@ -26,7 +26,12 @@ function setup(t: { after(fn: () => void): void }) {
   return { home, store };
 }
 
-function runner(store: Store, home: string, platform: Platform, over: Partial<ConstructorParameters<typeof Runner>[0]> = {}) {
+function runner(
+  store: Store,
+  home: string,
+  platform: Platform,
+  over: Partial<ConstructorParameters<typeof Runner>[0]> = {},
+) {
   const events: RunnerEvent[] = [];
   const r = new Runner({
     store: store.tasks,
@@ -41,7 +46,9 @@ function runner(store: Store, home: string, platform: Platform, over: Partial<Co
   return { r, events };
 }
 
-const platform = (publish: (task: TaskSnapshot, ctx: JobContext) => Promise<{ url: string; articleId: string }>) => {
+const platform = (
+  publish: (task: TaskSnapshot, ctx: JobContext) => Promise<{ url: string; articleId: string }>,
+) => {
   let closed = 0;
   return {
     name: "t",

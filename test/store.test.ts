@@ -61,12 +61,15 @@ test("a database from a newer topn is refused and left byte-for-byte untouched",
   db.pragma("wal_checkpoint(TRUNCATE)");
   db.close();
   const before = readFileSync(join(home, "topn.db"));
-  assert.throws(() => openStore(home), (e: unknown) => {
-    assert.ok(e instanceof UsageError);
-    assert.match(e.message, /newer topn/);
-    assert.match(e.hint ?? "", /upgrade topn/);
-    return true;
-  });
+  assert.throws(
+    () => openStore(home),
+    (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.match(e.message, /newer topn/);
+      assert.match(e.hint ?? "", /upgrade topn/);
+      return true;
+    },
+  );
   assert.deepEqual(readFileSync(join(home, "topn.db")), before);
 });
 
@@ -84,7 +87,11 @@ test("enqueue is all or nothing", (t) => {
 test("claims skip an account that has a running task, and the database refuses a second one", (t) => {
   const store = openStore(tempDir(t));
   t.after(() => store.close());
-  const [a1, a2, b1] = store.tasks.enqueue([task(), task({ file: "/2" }), task({ account: "b", file: "/3" })]);
+  const [a1, a2, b1] = store.tasks.enqueue([
+    task(),
+    task({ file: "/2" }),
+    task({ account: "b", file: "/3" }),
+  ]);
   const first = store.tasks.claim("o1", 60_000)!;
   assert.equal(first.id, a1);
   assert.equal(first.attempts, 1);
@@ -112,7 +119,10 @@ test("writes after a claim need the lease; a lost lease records nothing", (t) =>
   assert.ok(store.tasks.checkpoint(id!, "owner-1", { checkpoint: "draft_created", draftId: "d1" }));
   const done = store.tasks.succeed(id!, "owner-1", { url: "https://x/p/d1", articleId: "d1" })!;
   assert.equal(done.status, "succeeded");
-  assert.deepEqual(store.tasks.articleFor("fake", "a", "/tmp/a.md"), { articleId: "d1", url: "https://x/p/d1" });
+  assert.deepEqual(store.tasks.articleFor("fake", "a", "/tmp/a.md"), {
+    articleId: "d1",
+    url: "https://x/p/d1",
+  });
 });
 
 test("expired leases go back to the queue with the attempt counted; out of attempts they fail", (t) => {
@@ -121,7 +131,11 @@ test("expired leases go back to the queue with the attempt counted; out of attem
   const [id] = store.tasks.enqueue([task({ maxAttempts: 2 })]);
   const now = Date.now();
   store.tasks.claim("gone:1:x", 1000, { now });
-  assert.deepEqual(store.tasks.recover(() => false, now + 500), [], "lease still live");
+  assert.deepEqual(
+    store.tasks.recover(() => false, now + 500),
+    [],
+    "lease still live",
+  );
   const [back] = store.tasks.recover(() => false, now + 1001);
   assert.equal(back!.status, "queued");
   assert.equal(back!.attempts, 1);

@@ -81,7 +81,8 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       userDataDir: opts.userDataDir ?? tempDir,
       acceptInsecureCerts: simulated,
       defaultViewport: null,
-      // Puppeteer's own default hides the automation switch only partly; keep the page looking like a browser.
+      // --enable-automation sets navigator.webdriver, which anti-bot scripts commonly read; the person's own
+      // browser does not have it, and topn's traffic should look like theirs.
       ignoreDefaultArgs: ["--enable-automation"],
     });
   } catch (error) {

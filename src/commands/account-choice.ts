@@ -12,6 +12,7 @@ export function chooseAccount(store: Store, platform: string, requested: string 
     );
   }
   if (known.length === 1) return known[0]!;
-  if (known.length === 0) throw new UsageError(`no ${platform} account yet`, `log in first: topn login ${platform}`);
+  if (known.length === 0)
+    throw new UsageError(`no ${platform} account yet`, `log in first: topn login ${platform}`);
   throw new UsageError(`several ${platform} accounts (${known.join(", ")})`, "pick one with --account NAME");
 }

@@ -13,7 +13,10 @@ export interface DriveOptions extends RunOptions {
 }
 
 /** Run the embedded runner in the foreground with live progress and signal handling; returns the exit code. */
-export async function drive(ctx: Context, opts: DriveOptions): Promise<{ code: number; summary: RunSummary }> {
+export async function drive(
+  ctx: Context,
+  opts: DriveOptions,
+): Promise<{ code: number; summary: RunSummary }> {
   const store = await ctx.store();
   const home = ctx.home();
   const runner = new Runner({
@@ -21,7 +24,8 @@ export async function drive(ctx: Context, opts: DriveOptions): Promise<{ code: n
     home,
     concurrency: opts.concurrency,
     ...tuningFromEnv(ctx.env),
-    platform: async (name) => (await loadPlatform(name, ctx.env)).create({ home, env: ctx.env, warn: ctx.warn }),
+    platform: async (name) =>
+      (await loadPlatform(name, ctx.env)).create({ home, env: ctx.env, warn: ctx.warn }),
     ...(opts.events === "none"
       ? {}
       : { onEvent: progressPrinter(ctx.out, { cwd: ctx.cwd, json: opts.events === "json" }) }),

@@ -12,7 +12,8 @@ export async function expandFiles(args: readonly string[], cwd: string): Promise
   for (const arg of args) {
     if (!existsSync(resolve(cwd, arg)) && isDynamicPattern(arg)) {
       const matches = (await glob(arg, { cwd, absolute: true, onlyFiles: true })).sort();
-      if (matches.length === 0) throw new UsageError(`${arg} matches no files`, "check the pattern and the folder");
+      if (matches.length === 0)
+        throw new UsageError(`${arg} matches no files`, "check the pattern and the folder");
       out.push(...matches);
     } else {
       out.push(resolve(cwd, arg));

@@ -70,13 +70,23 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const scheduled = runAt > Date.now() + 1000;
   if (!opts.wait || scheduled) {
     if (opts.json) {
-      ctx.out(JSON.stringify(ids.map((id) => taskJson(store.tasks.get(id)!)), null, 2));
+      ctx.out(
+        JSON.stringify(
+          ids.map((id) => taskJson(store.tasks.get(id)!)),
+          null,
+          2,
+        ),
+      );
     } else {
       for (const [i, id] of ids.entries()) {
         const t = tasks[i]!;
         ctx.out(`task ${id}  ${scheduled ? `scheduled for ${formatTime(runAt)}` : "queued"}  ${t.title}`);
       }
-      ctx.out(scheduled ? "they run when due: keep `topn run` going, or call `topn run --once` from cron" : "run them with: topn run --once");
+      ctx.out(
+        scheduled
+          ? "they run when due: keep `topn run` going, or call `topn run --once` from cron"
+          : "run them with: topn run --once",
+      );
     }
     return 0;
   }
@@ -89,7 +99,13 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   });
   const final = ids.map((id) => store.tasks.get(id)!);
   if (opts.json) {
-    ctx.out(JSON.stringify(final.map((t) => taskJson(t)), null, 2));
+    ctx.out(
+      JSON.stringify(
+        final.map((t) => taskJson(t)),
+        null,
+        2,
+      ),
+    );
   } else {
     for (const t of final) {
       ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);

@@ -11,8 +11,10 @@ const FIX: Record<string, string> = {
 };
 
 export async function retry(ctx: Context, idTexts: string[], opts: { failed?: boolean }): Promise<number> {
-  if (opts.failed && idTexts.length > 0) throw new UsageError("give task ids or --failed, not both", "pick one");
-  if (!opts.failed && idTexts.length === 0) throw new UsageError("no task ids", "topn retry ID... or topn retry --failed");
+  if (opts.failed && idTexts.length > 0)
+    throw new UsageError("give task ids or --failed, not both", "pick one");
+  if (!opts.failed && idTexts.length === 0)
+    throw new UsageError("no task ids", "topn retry ID... or topn retry --failed");
   const store = await ctx.store();
   const ids = opts.failed ? store.tasks.failedIds() : idTexts.map(parseTaskId);
   if (ids.length === 0) {

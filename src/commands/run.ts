@@ -9,7 +9,9 @@ export async function runCommand(
   if (!opts.json) {
     const { due, next } = store.tasks.pending();
     if (opts.once && due === 0) {
-      ctx.out(next === null ? "nothing to publish" : `nothing due; next task at ${new Date(next).toLocaleString()}`);
+      ctx.out(
+        next === null ? "nothing to publish" : `nothing due; next task at ${new Date(next).toLocaleString()}`,
+      );
     } else if (!opts.once) {
       ctx.out(`watching for due tasks (${due} due now); Ctrl-C to stop`);
     }

@@ -2,7 +2,15 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Context } from "../context.js";
 import { artifactsDir } from "../store/home.js";
-import { colourStatus, displayFile, displayStatus, errorLine, eventJson, formatTime, taskJson } from "../ui/format.js";
+import {
+  colourStatus,
+  displayFile,
+  displayStatus,
+  errorLine,
+  eventJson,
+  formatTime,
+  taskJson,
+} from "../ui/format.js";
 import { UsageError } from "../errors.js";
 import { parseTaskId } from "./ids.js";
 
@@ -31,7 +39,8 @@ export async function show(ctx: Context, idText: string, opts: { json?: boolean 
   if (error) ctx.out(`  error     ${error}`);
   ctx.out("");
   ctx.out("timeline:");
-  for (const e of events) ctx.out(`  ${formatTime(e.at)}  ${e.status.padEnd(9)}  #${e.attempt}  ${e.message}`);
+  for (const e of events)
+    ctx.out(`  ${formatTime(e.at)}  ${e.status.padEnd(9)}  #${e.attempt}  ${e.message}`);
   if (artifacts.length > 0) {
     ctx.out("");
     ctx.out("failure artifacts:");

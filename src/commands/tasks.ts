@@ -14,7 +14,10 @@ export interface TasksOptions {
 export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   const wanted = opts.status;
   if (wanted !== undefined && wanted !== "scheduled" && !STATUSES.includes(wanted as TaskStatus)) {
-    throw new UsageError(`unknown status "${wanted}"`, `use one of: ${[...STATUSES, "scheduled"].join(", ")}`);
+    throw new UsageError(
+      `unknown status "${wanted}"`,
+      `use one of: ${[...STATUSES, "scheduled"].join(", ")}`,
+    );
   }
   const store = await ctx.store();
   const now = Date.now();
@@ -29,7 +32,13 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   if (wanted === "scheduled" && opts.limit > 0) list = list.slice(0, opts.limit);
 
   if (opts.json) {
-    ctx.out(JSON.stringify(list.map((t) => taskJson(t, now)), null, 2));
+    ctx.out(
+      JSON.stringify(
+        list.map((t) => taskJson(t, now)),
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   if (list.length === 0) {
@@ -43,7 +52,8 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   });
   for (const t of list) {
     const shown = displayStatus(t, now);
-    const when = shown === "scheduled" || shown === "queued" ? t.runAt : (t.finishedAt ?? t.startedAt ?? t.createdAt);
+    const when =
+      shown === "scheduled" || shown === "queued" ? t.runAt : (t.finishedAt ?? t.startedAt ?? t.createdAt);
     table.push([
       String(t.id),
       colourStatus(shown),
@@ -56,6 +66,7 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
     ]);
   }
   ctx.out(table.toString());
-  if (opts.limit > 0 && list.length === opts.limit) ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
+  if (opts.limit > 0 && list.length === opts.limit)
+    ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
   return 0;
 }

@@ -20,7 +20,12 @@ export function backoffMs(attempt: number, policy: RetryPolicy): number {
 
 export type Decision = { action: "retry"; delayMs: number } | { action: "fail" } | { action: "abandon" };
 
-export function decide(failure: TaskFailure, attempt: number, maxAttempts: number, policy: RetryPolicy): Decision {
+export function decide(
+  failure: TaskFailure,
+  attempt: number,
+  maxAttempts: number,
+  policy: RetryPolicy,
+): Decision {
   if (failure.kind === "lease_lost") return { action: "abandon" };
   if (!failure.transient || attempt >= maxAttempts) return { action: "fail" };
   return { action: "retry", delayMs: Math.max(backoffMs(attempt, policy), failure.retryAfterMs ?? 0) };

@@ -71,7 +71,13 @@ export class Runner {
   private readonly platforms = new Map<string, Promise<Platform>>();
   private stopping = false;
   private wake: (() => void) | undefined;
-  private summary: RunSummary = { succeeded: [], failed: [], retrying: [], handedBack: [], interrupted: false };
+  private summary: RunSummary = {
+    succeeded: [],
+    failed: [],
+    retrying: [],
+    handedBack: [],
+    interrupted: false,
+  };
 
   constructor(private readonly opts: RunnerOptions) {
     this.store = opts.store;

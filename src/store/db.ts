@@ -30,7 +30,10 @@ export function openStore(home: string): Store {
   try {
     db = openConnection(path);
   } catch (e) {
-    throw new UsageError(`cannot open ${path}: ${(e as Error).message}`, "check TOPN_HOME and its permissions");
+    throw new UsageError(
+      `cannot open ${path}: ${(e as Error).message}`,
+      "check TOPN_HOME and its permissions",
+    );
   }
   try {
     migrate(db);

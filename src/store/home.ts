@@ -30,7 +30,10 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   try {
     accessSync(home, constants.W_OK | constants.R_OK | constants.X_OK);
   } catch {
-    throw new UsageError(`${label} is not writable`, "fix its permissions or set TOPN_HOME to a folder you can write");
+    throw new UsageError(
+      `${label} is not writable`,
+      "fix its permissions or set TOPN_HOME to a folder you can write",
+    );
   }
   return home;
 }

@@ -238,7 +238,9 @@ export class TaskStore {
       pending: db.prepare<[number], { due: number; next: number | null }>(
         "SELECT count(*) FILTER (WHERE run_at <= ?) AS due, min(run_at) AS next FROM tasks WHERE status = 'queued'",
       ),
-      nextDue: db.prepare<[], { next: number | null }>("SELECT min(run_at) AS next FROM tasks WHERE status = 'queued'"),
+      nextDue: db.prepare<[], { next: number | null }>(
+        "SELECT min(run_at) AS next FROM tasks WHERE status = 'queued'",
+      ),
     };
   }
 
@@ -272,7 +274,11 @@ export class TaskStore {
    * Claim the next due task whose account has no live lease, in one short BEGIN IMMEDIATE transaction.
    * `only` restricts the claim to the given ids (a foreground `topn publish` runs just its own tasks).
    */
-  claim(owner: string, leaseMs: number, opts: { only?: readonly number[]; now?: number } = {}): Task | undefined {
+  claim(
+    owner: string,
+    leaseMs: number,
+    opts: { only?: readonly number[]; now?: number } = {},
+  ): Task | undefined {
     const now = opts.now ?? Date.now();
     return this.db
       .transaction(() => {
@@ -283,7 +289,13 @@ export class TaskStore {
           only: opts.only ? JSON.stringify(opts.only) : null,
         });
         if (!row) return undefined;
-        this.event(row.id, "running", row.attempts, `attempt ${row.attempts} of ${row.max_attempts} started`, now);
+        this.event(
+          row.id,
+          "running",
+          row.attempts,
+          `attempt ${row.attempts} of ${row.max_attempts} started`,
+          now,
+        );
         return toTask(row);
       })
       .immediate();
@@ -297,7 +309,13 @@ export class TaskStore {
   checkpoint(
     id: number,
     owner: string,
-    patch: { checkpoint: string; draftId?: string; url?: string; state?: Record<string, unknown>; message?: string },
+    patch: {
+      checkpoint: string;
+      draftId?: string;
+      url?: string;
+      state?: Record<string, unknown>;
+      message?: string;
+    },
     now = Date.now(),
   ): boolean {
     return this.db
@@ -319,7 +337,12 @@ export class TaskStore {
       .immediate();
   }
 
-  succeed(id: number, owner: string, result: { url: string; articleId: string }, now = Date.now()): Task | undefined {
+  succeed(
+    id: number,
+    owner: string,
+    result: { url: string; articleId: string },
+    now = Date.now(),
+  ): Task | undefined {
     return this.db
       .transaction(() => {
         const row = this.s.succeed.get({ id, owner, now, url: result.url, articleId: result.articleId }) as
@@ -379,14 +402,15 @@ export class TaskStore {
    */
   recover(isOwnerDead: (owner: string) => boolean, now = Date.now()): Task[] {
     const expired = new Map(this.s.expired.all(now).map((r) => [r.id, r.lease_owner ?? ""]));
-    for (const r of this.s.runningOwners.all()) if (isOwnerDead(r.lease_owner)) expired.set(r.id, r.lease_owner);
+    for (const r of this.s.runningOwners.all())
+      if (isOwnerDead(r.lease_owner)) expired.set(r.id, r.lease_owner);
     if (expired.size === 0) return [];
     return this.db
       .transaction(() => {
         const recovered: Task[] = [];
         for (const [id, owner] of expired) {
           const task = this.get(id);
-          if (!task || task.status !== "running" || task.leaseOwner !== owner) continue;
+          if (task?.status !== "running" || task.leaseOwner !== owner) continue;
           const why = `runner ${owner} stopped during attempt ${task.attempts} (lease expired or process gone)`;
           const out =
             task.attempts >= task.maxAttempts
@@ -438,13 +462,21 @@ export class TaskStore {
   }
 
   /** The article a source file became for this account, if it was published before. */
-  articleFor(platform: string, account: string, file: string): { articleId: string; url: string | null } | undefined {
+  articleFor(
+    platform: string,
+    account: string,
+    file: string,
+  ): { articleId: string; url: string | null } | undefined {
     const row = this.s.article.get(platform, account, file);
     return row ? { articleId: row.article_id, url: row.url } : undefined;
   }
 
   /** A queued or running task for this file and account, if any. */
-  activeForFile(platform: string, account: string, file: string): { id: number; status: TaskStatus } | undefined {
+  activeForFile(
+    platform: string,
+    account: string,
+    file: string,
+  ): { id: number; status: TaskStatus } | undefined {
     return this.s.activeForFile.get(platform, account, file);
   }
 
@@ -465,8 +497,10 @@ export class TaskStore {
           const t = this.get(id);
           if (!t) throw new TransitionRefused(id, "missing", `task ${id} does not exist`);
           if (t.status === "running") throw new TransitionRefused(id, t.status, `task ${id} is running`);
-          if (t.status === "queued") throw new TransitionRefused(id, t.status, `task ${id} is already queued`);
-          if (t.status === "succeeded") throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
+          if (t.status === "queued")
+            throw new TransitionRefused(id, t.status, `task ${id} is already queued`);
+          if (t.status === "succeeded")
+            throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
         }
         return ids.map((id) => {
           this.s.reset.run({ id, now });

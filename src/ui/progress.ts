@@ -27,7 +27,9 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
         break;
       }
       case "failed":
-        out(`${who}  ${colourStatus("failed")}  ${e.failure.kind} at ${e.failure.step}: ${describe(e.failure)}`);
+        out(
+          `${who}  ${colourStatus("failed")}  ${e.failure.kind} at ${e.failure.step}: ${describe(e.failure)}`,
+        );
         break;
       case "abandoned":
         out(`${who}  ${chalk.gray("abandoned")}  ${e.reason}`);
@@ -43,14 +45,26 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
 }
 
 function eventRecord(e: RunnerEvent) {
-  const base = { event: e.type, id: e.task.id, file: e.task.file, account: e.task.account, status: e.task.status };
+  const base = {
+    event: e.type,
+    id: e.task.id,
+    file: e.task.file,
+    account: e.task.account,
+    status: e.task.status,
+  };
   switch (e.type) {
     case "progress":
       return { ...base, message: e.message };
     case "succeeded":
       return { ...base, url: e.task.url };
     case "retrying":
-      return { ...base, kind: e.failure.kind, step: e.failure.step, message: e.failure.message, run_at: e.runAt };
+      return {
+        ...base,
+        kind: e.failure.kind,
+        step: e.failure.step,
+        message: e.failure.message,
+        run_at: e.runAt,
+      };
     case "failed":
       return { ...base, kind: e.failure.kind, step: e.failure.step, message: describe(e.failure) };
     case "abandoned":

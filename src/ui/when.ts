@@ -10,7 +10,12 @@ export async function parseWhen(text: string, now = new Date()): Promise<number>
   if (plain) {
     const [, y, mo, d, h = "0", mi = "0", s = "0"] = plain;
     const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-    if (date.getMonth() !== Number(mo) - 1 || date.getDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59) {
+    if (
+      date.getMonth() !== Number(mo) - 1 ||
+      date.getDate() !== Number(d) ||
+      Number(h) > 23 ||
+      Number(mi) > 59
+    ) {
       throw new UsageError(`--at "${text}" is not a real date and time`, 'write it like "2026-12-01 09:00"');
     }
     ms = date.getTime();
@@ -20,11 +25,18 @@ export async function parseWhen(text: string, now = new Date()): Promise<number>
     // chrono-node is only loaded for phrases.
     const chrono = await import("chrono-node");
     const parsed = chrono.parseDate(text, now, { forwardDate: true });
-    if (!parsed) throw new UsageError(`--at "${text}" is not a time topn understands`, 'write it like "2026-12-01 09:00"');
+    if (!parsed)
+      throw new UsageError(
+        `--at "${text}" is not a time topn understands`,
+        'write it like "2026-12-01 09:00"',
+      );
     ms = parsed.getTime();
   }
   if (ms < now.getTime() - 60_000) {
-    throw new UsageError(`--at "${text}" is in the past`, "give a future time, or leave --at out to publish now");
+    throw new UsageError(
+      `--at "${text}" is in the past`,
+      "give a future time, or leave --at out to publish now",
+    );
   }
   return ms;
 }
