@@ -166,7 +166,7 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .argument("<file>", "Markdown file")
     .option("-o, --out <file>", "HTML output (default: FILE.preview.html)")
     .option("--png <file>", "also take a screenshot with the browser topn uses")
-    .action(run(async () => (await import("./commands/preview-command.js")).previewCommand));
+    .action(run(async () => (await import("./commands/preview.js")).previewCommand));
 
   return program;
 }

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { imageSize } from "image-size";
-import { defaultPreviewPath, preview } from "../src/commands/preview.js";
+import { defaultPreviewPath, preview } from "../src/article/preview.js";
 import { UsageError } from "../src/errors.js";
 import { makePng } from "./fixtures/article/images.js";
 

@@ -32,7 +32,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const tasks: NewTask[] = [];
   for (const file of files) {
     try {
-      const article = await prepareArticle(displayFile(file, ctx.cwd));
+      const article = await prepareArticle(displayFile(file, ctx.cwd), { cwd: ctx.cwd });
       for (const w of article.warnings) ctx.warn(w);
       const active = store.tasks.activeForFile(module.name, account, file);
       if (active) {

@@ -1,6 +1,0 @@
-import type { Context } from "../context.js";
-import { UsageError } from "../errors.js";
-
-export async function previewCommand(_ctx: Context, ..._args: unknown[]): Promise<number> {
-  throw new UsageError("not built yet", "see the issue tracker");
-}
