@@ -1,0 +1,55 @@
+// npm run demo: topn end to end against the built-in Zhihu simulator, in a throwaway TOPN_HOME.
+// Starts the simulator, imports the demo account's cookies (as a person would with a cookie export),
+// publishes examples/*.md, then shows the task table and the article URLs.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startSimulator } from "../test/sim/index.js";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = join(root, "bin/topn");
+
+function topn(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<number> {
+  console.log(`\n$ topn ${args.join(" ")}`);
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env,
+    stdio: [input === undefined ? "ignore" : "pipe", "inherit", "inherit"],
+  });
+  if (input !== undefined) child.stdin?.end(input);
+  return new Promise((res, rej) => {
+    child.on("error", rej);
+    child.on("close", (code) => res(code ?? 1));
+  });
+}
+
+const home = mkdtempSync(join(tmpdir(), "topn-demo-"));
+const sim = await startSimulator({ controlPort: false });
+const account = sim.createAccount("demo");
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  TOPN_HOME: home,
+  TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
+  TOPN_HEADLESS: "1",
+  // The demo never touches your real keychain.
+  TOPN_CREDENTIAL_STORE: "file",
+};
+console.log(`Zhihu simulator on https://127.0.0.1:${sim.port}; TOPN_HOME=${home}`);
+
+let code = 0;
+try {
+  const files = readdirSync(join(root, "examples"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join("examples", f));
+  code = await topn(["login", "zhihu", "--account", "demo", "--cookies", "-"], env, account.cookieHeader);
+  if (code === 0) code = await topn(["publish", ...files], env);
+  await topn(["tasks"], env);
+  const articles = sim.articles().filter((a) => a.state === "published");
+  console.log(`\nThe simulator holds ${articles.length} published article(s):`);
+  for (const a of articles) console.log(`  ${a.title}\n    ${a.url}  (published ${a.publishCount}×)`);
+  console.log(`\nExplore this run: TOPN_HOME=${home} node bin/topn show 1`);
+} finally {
+  await sim.close();
+}
+process.exitCode = code;
