@@ -2,7 +2,35 @@ import Table from "cli-table3";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { STATUSES, type TaskStatus } from "../store/tasks.js";
-import { colourStatus, displayFile, displayStatus, errorLine, formatTime, taskJson } from "../ui/format.js";
+import {
+  colourStatus,
+  displayFile,
+  displayStatus,
+  errorLine,
+  fitColumns,
+  formatTime,
+  taskJson,
+} from "../ui/format.js";
+
+const BORDERLESS = Object.fromEntries(
+  [
+    "top",
+    "top-mid",
+    "top-left",
+    "top-right",
+    "bottom",
+    "bottom-mid",
+    "bottom-left",
+    "bottom-right",
+    "left",
+    "left-mid",
+    "mid",
+    "mid-mid",
+    "right",
+    "right-mid",
+    "middle",
+  ].map((k) => [k, ""]),
+);
 
 export interface TasksOptions {
   status?: string;
@@ -47,8 +75,9 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   }
   const table = new Table({
     head: ["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"],
-    style: { head: [], border: [] },
-    colWidths: [null, null, null, 30, 28, null, null, 50] as unknown as number[],
+    // Borderless, like `ps` or `kubectl get`: easy to read, grep and paste.
+    chars: BORDERLESS,
+    style: { head: [], border: [], "padding-left": 0, "padding-right": 2 },
   });
   for (const t of list) {
     const shown = displayStatus(t, now);
@@ -58,14 +87,20 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
       String(t.id),
       colourStatus(shown),
       t.account,
-      t.title,
-      displayFile(t.file, ctx.cwd),
+      fitColumns(t.title, 30),
+      fitColumns(displayFile(t.file, ctx.cwd), 28),
       `${t.attempts}/${t.maxAttempts}`,
       formatTime(when),
-      t.url ?? errorLine(t) ?? "",
+      fitColumns(t.url ?? errorLine(t) ?? "", 60),
     ]);
   }
-  ctx.out(table.toString());
+  ctx.out(
+    table
+      .toString()
+      .split("\n")
+      .map((l) => l.trimEnd())
+      .join("\n"),
+  );
   if (opts.limit > 0 && list.length === opts.limit)
     ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
   return 0;

@@ -66,3 +66,26 @@ export function taskJson(t: Task, now = Date.now()) {
 export function eventJson(e: TaskEvent) {
   return { at: iso(e.at), status: e.status, attempt: e.attempt, message: e.message };
 }
+
+// East Asian wide and fullwidth ranges (CJK, kana, hangul, fullwidth forms, emoji): two terminal columns.
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+
+/**
+ * Cut text to `max` terminal columns with an ellipsis. Done here rather than by the table library's
+ * colWidths, which measures every cell with a full Unicode width library and costs more than the rest
+ * of `topn tasks` put together on a 50-row listing.
+ */
+export function fitColumns(text: string, max: number): string {
+  let width = 0;
+  let out = "";
+  for (const ch of text) {
+    const w = WIDE.test(ch) ? 2 : 1;
+    if (width + w > max - 1) {
+      return `${out}…`;
+    }
+    width += w;
+    out += ch;
+  }
+  return text;
+}
