@@ -42,7 +42,8 @@ const COOKIE_ATTRIBUTES = new Set([
   "partitioned",
 ]);
 
-const alt = (names: readonly string[]) => names.map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|");
+const alt = (names: readonly string[]) =>
+  names.map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join("|");
 
 // A cookie value (RFC 6265 cookie-octets, or a quoted one). It stops at whitespace and quotes, so a
 // cookie string inside JSON or JS never swallows the code around it.
@@ -53,7 +54,9 @@ const PAIR = new RegExp(`(^|[;,\\s])(\\s*)(${COOKIE_NAME})=(${COOKIE_VALUE})`, "
 /** `a=1; b=2` → `a=[redacted]; b=[redacted]`, keeping Set-Cookie attributes. */
 function redactCookiePairs(value: string): string {
   return value.replace(PAIR, (all, sep: string, sp: string, name: string, v: string) =>
-    v === "" || v === REDACTED || COOKIE_ATTRIBUTES.has(name.toLowerCase()) ? all : `${sep}${sp}${name}=${REDACTED}`,
+    v === "" || v === REDACTED || COOKIE_ATTRIBUTES.has(name.toLowerCase())
+      ? all
+      : `${sep}${sp}${name}=${REDACTED}`,
   );
 }
 
@@ -80,19 +83,26 @@ interface Rule {
 }
 
 const RULES: Rule[] = [
-  // Cookie / Set-Cookie header lines, also inside a curl command or a log line.
+  // Cookie / Set-Cookie header lines, also quoted (curl -H '…', a JSON string). Only at a line start or
+  // after a quote: "cookie:" in running text is not a header.
   {
-    re: /(?<![\w-])((?:set-)?cookie)([ \t]*:[ \t]*)([^\r\n]*)/gi,
+    re: /(?<=^[ \t]*|["'])((?:set-)?cookie)([ \t]*:[ \t]*)([^\r\n]*)/gim,
     fn: (_all, name, colon, value) => `${name}${colon}${redactCookiePairs(value!)}`,
   },
   // JSON / JS fields: "cookie": "a=b; c=d", "authorization": "OSS id:sig", "token": "…", 'access_key': '…'.
   {
-    re: new RegExp(String.raw`(?<![\w-])(["']?)(${FIELD_KEYS})\1(\s*:\s*)(["'])((?:(?!\4)[^\\\r\n]|\\.)*)\4`, "gi"),
+    re: new RegExp(
+      String.raw`(?<![\w-])(["']?)(${FIELD_KEYS})\1(\s*:\s*)(["'])((?:(?!\4)[^\\\r\n]|\\.)*)\4`,
+      "gi",
+    ),
     fn: (_all, q, key, colon, vq, value) => `${q}${key}${q}${colon}${vq}${redactField(key!, value!)}${vq}`,
   },
   // The same inside a JSON string that holds JSON: \"token\":\"…\" (an inner \" is written \\\").
   {
-    re: new RegExp(String.raw`(?<![\w-])(\\["'])(${FIELD_KEYS})\1(\s*:\s*)(\\["'])((?:\\\\\\["']|\\[^"']|[^\\\r\n])*)\4`, "gi"),
+    re: new RegExp(
+      String.raw`(?<![\w-])(\\["'])(${FIELD_KEYS})\1(\s*:\s*)(\\["'])((?:\\\\\\["']|\\[^"']|[^\\\r\n])*)\4`,
+      "gi",
+    ),
     fn: (_all, q, key, colon, vq, value) => `${q}${key}${q}${colon}${vq}${redactField(key!, value!)}${vq}`,
   },
   // Bare header lines: "x-xsrftoken: …", the OSS canonical string's "x-oss-security-token:…",
@@ -105,9 +115,13 @@ const RULES: Rule[] = [
     re: /(?<![\w-])(authorization[ \t]*:[ \t]*[A-Za-z][\w-]*[ \t]+)([^\s"'<>,;{}()\\]+)/gi,
     fn: (all, head, value) => (value === REDACTED ? all : `${head}${REDACTED}`),
   },
-  // document.cookie-style strings anywhere: two or more pairs joined by "; ".
+  // document.cookie-style strings: two or more pairs joined by "; ", starting a string or a line (so
+  // that code such as `x=1; y=2` inside a script is left alone).
   {
-    re: new RegExp(`(?<![\\w\\-.%])${COOKIE_NAME}=(?:${COOKIE_VALUE})(?:;[ \\t]+${COOKIE_NAME}=(?:${COOKIE_VALUE}))+`, "g"),
+    re: new RegExp(
+      `(?<=^|["'\`])${COOKIE_NAME}=(?:${COOKIE_VALUE})(?:;[ \\t]+${COOKIE_NAME}=(?:${COOKIE_VALUE}))+`,
+      "gm",
+    ),
     fn: (all) => redactCookiePairs(all),
   },
   // A lone session cookie: "z_c0=…", "?_xsrf=…&".
@@ -116,15 +130,19 @@ const RULES: Rule[] = [
     fn: (all, name, value) => (value === REDACTED ? all : `${name}=${REDACTED}`),
   },
   // Cookie objects in JSON text (puppeteer, exports): {"name":"z_c0", …, "value":"…"} in either order.
+  // The gap is bounded so that many names without a value cannot make the scan quadratic.
   {
     re: new RegExp(
-      `("name"\\s*:\\s*"(?:${alt(SECRET_COOKIES)})"[^{}]*?"value"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)"`,
+      `("name"\\s*:\\s*"(?:${alt(SECRET_COOKIES)})"[^{}]{0,400}?"value"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)"`,
       "g",
     ),
     fn: (all, head, value) => (value === "" || value === REDACTED ? all : `${head}${REDACTED}"`),
   },
   {
-    re: new RegExp(`("value"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)("[^{}]*?"name"\\s*:\\s*"(?:${alt(SECRET_COOKIES)})")`, "g"),
+    re: new RegExp(
+      `("value"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)("[^{}]{0,400}?"name"\\s*:\\s*"(?:${alt(SECRET_COOKIES)})")`,
+      "g",
+    ),
     fn: (all, head, value, tail) => (value === "" || value === REDACTED ? all : `${head}${REDACTED}${tail}`),
   },
   // The QR login token inside its URLs (a token that is polled after the scan yields the session).
@@ -142,7 +160,8 @@ const RULES: Rule[] = [
 /** Hides every known secret shape in a text (HTTP exchange, HTML, log line). Idempotent. */
 export function redact(text: string): string {
   let out = text;
-  for (const { re, fn } of RULES) out = out.replace(re, fn as (substring: string, ...args: unknown[]) => string);
+  for (const { re, fn } of RULES)
+    out = out.replace(re, fn as (substring: string, ...args: unknown[]) => string);
   return out;
 }
 

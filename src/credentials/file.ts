@@ -4,7 +4,13 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { type CredentialStore, checkKey, decodeSession, encodeSession, type StoredSession } from "./session.js";
+import {
+  type CredentialStore,
+  checkKey,
+  decodeSession,
+  encodeSession,
+  type StoredSession,
+} from "./session.js";
 
 const POSIX = process.platform !== "win32";
 
@@ -82,7 +88,12 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   /** Group/world access to a session is a leak waiting to happen: say so once and take it away. */
-  private async tighten(path: string, mode: number, want: number, fix: (m: number) => Promise<void>): Promise<void> {
+  private async tighten(
+    path: string,
+    mode: number,
+    want: number,
+    fix: (m: number) => Promise<void>,
+  ): Promise<void> {
     if (!POSIX || (mode & 0o077) === 0) return;
     await fix(want);
     this.warn(

@@ -4,7 +4,14 @@ import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { UsageError } from "../errors.js";
 import type { FileCredentialStore } from "./file.js";
-import { type CredentialStore, checkKey, decodeSession, encodeSession, serviceName, type StoredSession } from "./session.js";
+import {
+  type CredentialStore,
+  checkKey,
+  decodeSession,
+  encodeSession,
+  serviceName,
+  type StoredSession,
+} from "./session.js";
 
 type Keyring = typeof import("@napi-rs/keyring");
 
@@ -24,9 +31,9 @@ export class KeychainCredentialStore implements CredentialStore {
 
   async get(platform: string, account: string): Promise<StoredSession | null> {
     checkKey(platform, account);
-    const text = await this.call("read", platform, account, (e) => e.getPassword());
-    if (text === null) return this.adopt(platform, account);
-    const s = decodeSession(text);
+    const bytes = await this.call("read", platform, account, (e) => e.getSecret());
+    if (bytes === null) return this.adopt(platform, account);
+    const s = decodeSession(Buffer.from(bytes).toString("utf8"));
     if (!s) {
       this.warn(`the saved ${platform} session of "${account}" in the keychain is unreadable; log in again`);
     }
@@ -35,7 +42,9 @@ export class KeychainCredentialStore implements CredentialStore {
 
   async set(platform: string, account: string, session: StoredSession): Promise<void> {
     checkKey(platform, account);
-    await this.call("save", platform, account, (e) => e.setPassword(encodeSession(session)));
+    // Bytes, not a password: Windows stores a password as UTF-16, halving its 2560-byte cap.
+    const bytes = Buffer.from(encodeSession(session), "utf8");
+    await this.call("save", platform, account, (e) => e.setSecret(bytes));
     // A copy left in the fallback file would outlive a logout from the keychain.
     await this.fallback.delete(platform, account);
   }
@@ -96,7 +105,11 @@ export function probeKeychain(timeoutMs: number): Promise<ProbeResult> {
       : process.env["DBUS_SESSION_BUS_ADDRESS"]
         ? probeInChild(timeoutMs)
         : // libdbus would only say "X11 autolaunch disabled": name the real cause, and skip the child.
-          Promise.resolve({ ok: false, ms: 0, reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)" });
+          Promise.resolve({
+            ok: false,
+            ms: 0,
+            reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)",
+          });
   return probed;
 }
 
@@ -126,7 +139,11 @@ function probeInChild(timeoutMs: number): Promise<ProbeResult> {
       (err, stdout) => {
         const ms = Math.round(performance.now() - started);
         if (err && (err as { killed?: boolean }).killed) {
-          resolve({ ok: false, ms, reason: `no answer from the Secret Service over D-Bus within ${timeoutMs} ms` });
+          resolve({
+            ok: false,
+            ms,
+            reason: `no answer from the Secret Service over D-Bus within ${timeoutMs} ms`,
+          });
           return;
         }
         try {

@@ -45,5 +45,6 @@ export function decodeSession(text: string): StoredSession | null {
 }
 
 export function checkKey(platform: string, account: string): void {
-  if (platform === "" || account === "") throw new Error("credential store: platform and account must not be empty");
+  if (platform === "" || account === "")
+    throw new Error("credential store: platform and account must not be empty");
 }

@@ -31,9 +31,12 @@ const EXPORT_HINT =
  * Throws UsageError when the text is none of these, holds no zhihu.com cookie, or no live `z_c0`.
  */
 export function parseCookieExport(text: string, opts: { now?: number } = {}): SessionCookie[] {
-  const clean = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").trim();
+  const clean = text
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n?/g, "\n")
+    .trim();
   if (clean === "") throw new UsageError("the cookie export is empty", EXPORT_HINT);
-  const all = /^[[{]/.test(clean) ? parseJson(clean) : parseNetscape(clean) ?? parseHeader(clean);
+  const all = /^[[{]/.test(clean) ? parseJson(clean) : (parseNetscape(clean) ?? parseHeader(clean));
   if (!all) {
     throw new UsageError(
       "the cookie export is not a JSON cookie array, a Netscape cookies.txt or a Cookie header",
@@ -115,7 +118,10 @@ function parseJson(text: string): SessionCookie[] {
   const obj = data as { cookies?: unknown; name?: unknown } | null;
   const list = Array.isArray(data) ? data : typeof obj?.name === "string" ? [obj] : obj?.cookies;
   if (!Array.isArray(list)) {
-    throw new UsageError("the JSON cookie export is neither an array of cookies nor {cookies: […]}", EXPORT_HINT);
+    throw new UsageError(
+      "the JSON cookie export is neither an array of cookies nor {cookies: […]}",
+      EXPORT_HINT,
+    );
   }
   return list.map((raw, i) => fromJsonCookie(raw, i));
 }
@@ -136,7 +142,12 @@ interface JsonCookie {
 
 function fromJsonCookie(raw: unknown, index: number): SessionCookie {
   const j = (typeof raw === "object" && raw !== null ? raw : {}) as JsonCookie;
-  if (typeof j.name !== "string" || j.name === "" || typeof j.value !== "string" || typeof j.domain !== "string") {
+  if (
+    typeof j.name !== "string" ||
+    j.name === "" ||
+    typeof j.value !== "string" ||
+    typeof j.domain !== "string"
+  ) {
     throw new UsageError(
       `cookie #${index + 1} of the JSON export has no name, value or domain`,
       "export the cookies again with a cookie-export extension (JSON format)",
@@ -145,7 +156,12 @@ function fromJsonCookie(raw: unknown, index: number): SessionCookie {
   const dotted = j.domain.startsWith(".");
   // Extensions mark host-only cookies with hostOnly; a bare domain with hostOnly:false is a domain cookie.
   const domain = !dotted && j.hostOnly === false ? `.${j.domain}` : j.domain;
-  const c: SessionCookie = { name: j.name, value: j.value, domain, path: typeof j.path === "string" ? j.path : "/" };
+  const c: SessionCookie = {
+    name: j.name,
+    value: j.value,
+    domain,
+    path: typeof j.path === "string" ? j.path : "/",
+  };
   const expires = typeof j.expirationDate === "number" ? j.expirationDate : j.expires;
   if (j.session !== true && typeof expires === "number" && expires > 0) c.expires = expires;
   if (typeof j.httpOnly === "boolean") c.httpOnly = j.httpOnly;

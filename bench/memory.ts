@@ -1,0 +1,95 @@
+// Peak memory of a real `topn run` publishing for several accounts at once: PSS (proportional set size,
+// so shared pages are not counted twice) of topn plus every Chromium process under it.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { collect, ROOT } from "../test/helpers/run.js";
+import { startSimulator } from "../test/sim/index.js";
+import type { Row } from "./core.js";
+
+function children(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = kids.get(ppid) ?? [];
+      list.push(Number(name));
+      kids.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return kids;
+}
+
+/** PSS in kB of a process and all its descendants (Linux). */
+export function treePssKb(root: number): number {
+  const kids = children();
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+      total += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return total;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, input?: string) {
+  const child = spawn(process.execPath, [join(ROOT, "bin/topn"), ...args], { cwd: ROOT, env, stdio: "pipe" });
+  return { child, done: collect(child, input) };
+}
+
+export async function peakMemory(accounts = 5, perAccount = 4): Promise<Row> {
+  const home = mkdtempSync(join(tmpdir(), "topn-bench-mem-"));
+  const sim = await startSimulator({ controlPort: false });
+  try {
+    const env = {
+      ...process.env,
+      TOPN_HOME: home,
+      TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
+      TOPN_HEADLESS: "1",
+      TOPN_CREDENTIAL_STORE: "file",
+      NO_COLOR: "1",
+    };
+    for (let a = 0; a < accounts; a++) {
+      const acct = sim.createAccount(`bench${a}`);
+      const login = await run(["login", "zhihu", "--account", acct.name, "--cookies", "-"], env, acct.cookieHeader).done;
+      if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+      const files: string[] = [];
+      for (let i = 0; i < perAccount; i++) {
+        const f = join(home, `a${a}-${i}.md`);
+        writeFileSync(f, `---\ntitle: 内存测试 ${a}-${i}\ntopics: [Markdown]\n---\n\nBody ${a} ${i}.\n`);
+        files.push(f);
+      }
+      const q = await run(["publish", ...files, "--account", acct.name, "--no-wait"], env).done;
+      if (q.code !== 0) throw new Error(`enqueue failed: ${q.stderr}`);
+    }
+    const { child, done } = run(["run", "--once", "--concurrency", String(accounts)], env);
+    let peak = 0;
+    const timer = setInterval(() => {
+      if (child.pid) peak = Math.max(peak, treePssKb(child.pid));
+    }, 50);
+    const r = await done;
+    clearInterval(timer);
+    if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stdout}${r.stderr}`);
+    const mb = peak / 1024;
+    return {
+      what: `peak PSS, topn + all Chromium processes, ${accounts} accounts publishing at once`,
+      value: `${mb.toFixed(0)} MB`,
+      target: "≤ 1 GB",
+      ok: mb <= 1024,
+    };
+  } finally {
+    await sim.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
