@@ -17,7 +17,8 @@ export const EXIT = {
 const EXIT_HELP = `
 Exit codes:
   0    every task succeeded (or there was nothing to do)
-  1    a task failed (see: topn tasks --status failed)
+  1    a task failed (see: topn tasks --status failed); login cancelled or timed out;
+       accounts --check found a dead session
   2    bad usage or input: nothing was enqueued or changed
   70   internal error in topn (run again with --debug and report it)
   75   run --once: some tasks failed transiently and wait for their retry time
@@ -143,7 +144,11 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       "--cookies <file>",
       "import a cookie export: JSON array, cookies.txt, or a Cookie header ('-' for stdin)",
     )
-    .option("--timeout <seconds>", "give up after this long", positiveInt("--timeout"), 300)
+    .option(
+      "--timeout <seconds>",
+      "give up after this long (default: 300 for the browser, 120 for --qr, 30 to verify --cookies)",
+      positiveInt("--timeout"),
+    )
     .action(run(async () => (await import("./commands/login.js")).login));
 
   program

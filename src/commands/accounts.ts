@@ -1,6 +1,129 @@
-import type { Context } from "../context.js";
-import { UsageError } from "../errors.js";
+// topn accounts [--check] [--json]: the accounts topn knows, and with --check whether Zhihu still accepts
+// each session right now. Zhihu ends sessions long before their cookies say, so this is how a person (or
+// cron) learns of it before a publish fails. Exit 1 when --check finds any session that is not alive.
 
-export async function accounts(_ctx: Context, ..._args: unknown[]): Promise<number> {
-  throw new UsageError("not built yet", "see the issue tracker");
+import chalk from "chalk";
+import Table from "cli-table3";
+import type { Context } from "../context.js";
+import type { StoredSession } from "../credentials/index.js";
+import type { Account } from "../store/accounts.js";
+import { fitColumns, formatTime } from "../ui/format.js";
+import type { AccountCheck } from "../zhihu/session-check.js";
+import { openCredentials } from "./login.js";
+
+export interface AccountsOptions {
+  check?: boolean;
+  json?: boolean;
+}
+
+const PLATFORM = "zhihu";
+
+const BORDERLESS = Object.fromEntries(
+  [
+    "top",
+    "top-mid",
+    "top-left",
+    "top-right",
+    "bottom",
+    "bottom-mid",
+    "bottom-left",
+    "bottom-right",
+    "left",
+    "left-mid",
+    "mid",
+    "mid-mid",
+    "right",
+    "right-mid",
+    "middle",
+  ].map((k) => [k, ""]),
+);
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function accounts(ctx: Context, opts: AccountsOptions): Promise<number> {
+  const store = await ctx.store();
+  let list = store.accounts.list();
+  if (list.length === 0) {
+    ctx.out(opts.json ? "[]" : "no accounts yet: topn login zhihu");
+    return 0;
+  }
+  const creds = await openCredentials(ctx);
+  const sessions = new Map<string, StoredSession | null>();
+  for (const a of list) if (a.platform === PLATFORM) sessions.set(a.name, await creds.get(PLATFORM, a.name));
+
+  const checks = new Map<string, AccountCheck>();
+  if (opts.check) {
+    const { checkSessions } = await import("../zhihu/session-check.js");
+    const results = await checkSessions({
+      env: ctx.env,
+      sessions: [...sessions].map(([account, s]) => ({ account, cookies: s?.cookies ?? null })),
+    });
+    for (const r of results) {
+      checks.set(r.account, r);
+      store.accounts.recordCheck(PLATFORM, r.account, r.state);
+    }
+    list = store.accounts.list();
+  }
+  const stored = (a: Account) => (a.platform === PLATFORM && sessions.get(a.name) ? creds.kind : null);
+
+  if (opts.json) {
+    const rows = list.map((a) => {
+      const c = checks.get(a.name);
+      return {
+        platform: a.platform,
+        name: a.name,
+        display_name: a.displayName,
+        uid: a.uid,
+        url_token: a.urlToken,
+        logged_in_at: iso(a.loggedInAt),
+        checked_at: iso(a.checkedAt),
+        session_state: a.sessionState,
+        stored: stored(a),
+        ...(c ? { check: { state: c.state, message: c.message ?? null, url: c.url ?? null } } : {}),
+      };
+    });
+    ctx.out(JSON.stringify(rows, null, 2));
+  } else {
+    const table = new Table({
+      head: ["ACCOUNT", "ZHIHU NAME", "UID", "LOGGED IN", "CHECKED", "SESSION", "STORED"],
+      chars: BORDERLESS,
+      style: { head: [], border: [], "padding-left": 0, "padding-right": 2 },
+    });
+    for (const a of list) {
+      table.push([
+        a.platform === PLATFORM ? a.name : `${a.platform}:${a.name}`,
+        fitColumns(a.displayName ?? "", 24),
+        a.uid ?? "",
+        formatTime(a.loggedInAt),
+        formatTime(a.checkedAt),
+        colourState(a.sessionState ?? "unknown"),
+        stored(a) ?? chalk.red("missing"),
+      ]);
+    }
+    ctx.out(
+      table
+        .toString()
+        .split("\n")
+        .map((l) => l.trimEnd())
+        .join("\n"),
+    );
+  }
+
+  let bad = 0;
+  for (const c of checks.values()) {
+    if (c.state === "ok") continue;
+    bad++;
+    const fix =
+      c.state === "needs_verification"
+        ? `open ${c.url} in a browser and pass the check, or log in again: topn login ${PLATFORM} --account ${c.account}`
+        : c.state === "error"
+          ? `try again later; if it persists, log in again: topn login ${PLATFORM} --account ${c.account}`
+          : `log in again: topn login ${PLATFORM} --account ${c.account}`;
+    ctx.err(`topn: account ${c.account}: ${c.message ?? c.state}; ${fix}`);
+  }
+  return bad > 0 ? 1 : 0;
+}
+
+function colourState(state: string): string {
+  return state === "ok" ? chalk.green(state) : chalk.red(state);
 }

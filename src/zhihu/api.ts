@@ -107,6 +107,9 @@ const IN_PAGE = `async (r) => {
   }
 }`;
 
+/** Failures that mean the page itself is unusable (closed, crashed, wedged): the next attempt needs a new one. */
+export const pageBroken = new WeakSet<TaskFailure>();
+
 export class ZhihuApi {
   lastExchange: Exchange | null = null;
   private readonly timeoutMs: number;
@@ -207,15 +210,11 @@ export class ZhihuApi {
       return await Promise.race([
         this.page.evaluate(`(${IN_PAGE})(${JSON.stringify(req)})`) as Promise<Outcome>,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new TaskFailure("transient", step, `the browser page stopped answering (${req.url})`, {
-                  hint: "the page is reopened on the next attempt",
-                }),
-              ),
-            req.timeoutMs + EVALUATE_GRACE_MS,
-          );
+          timer = setTimeout(() => {
+            const f = new TaskFailure("transient", step, `the browser page stopped answering (${req.url})`);
+            pageBroken.add(f);
+            reject(f);
+          }, req.timeoutMs + EVALUATE_GRACE_MS);
           // The job was stopped mid-call: stop waiting; the page's own fetch times out by itself.
           onAbort = () => {
             try {
@@ -230,7 +229,9 @@ export class ZhihuApi {
     } catch (e) {
       if (e instanceof TaskFailure) throw e;
       // The page went away (closed, crashed, navigated): a fresh page on the next attempt fixes it.
-      throw new TaskFailure("transient", step, `the browser page failed: ${(e as Error).message}`, { cause: e });
+      const f = new TaskFailure("transient", step, `the browser page failed: ${(e as Error).message}`, { cause: e });
+      pageBroken.add(f);
+      throw f;
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);

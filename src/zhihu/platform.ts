@@ -1,12 +1,110 @@
-import { TaskFailure } from "../errors.js";
-import type { JobContext, Platform, PlatformOptions, PublishResult, TaskSnapshot } from "../platform.js";
+// Zhihu as a topn platform: the account's saved session in its own browser context, the publish flow run
+// from a zhuanlan.zhihu.com page, and on failure the artifacts `topn show` lists.
 
-// Placeholder until the browser publishing flow lands (issue 4).
+import type { Page } from "puppeteer-core";
+import { BrowserPool, type PoolLease } from "../browser/pool.js";
+import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
+import { TaskFailure, UsageError } from "../errors.js";
+import type { JobContext, Platform, PlatformOptions, PublishResult, TaskSnapshot } from "../platform.js";
+import { pageBroken, ZhihuApi } from "./api.js";
+import { writeArtifacts } from "./artifacts.js";
+import { toPuppeteerCookies } from "./cookies.js";
+import { type FlowOptions, publishFlow } from "./publish.js";
+import { sessionCookies, zhuanlanPage } from "./session.js";
+
+export interface ZhihuTuning extends FlowOptions {
+  /** Close an account's browser context after this long without work (default 30 s). */
+  idleMs?: number;
+  /** Per API call (default 30 s). */
+  timeoutMs?: number;
+  /** Share a pool (benchmarks keep one warm browser across runners); the platform then does not close it. */
+  pool?: BrowserPool;
+}
+
 export class ZhihuPlatform implements Platform {
   readonly name = "zhihu";
-  constructor(readonly opts: PlatformOptions) {}
-  async publish(_task: TaskSnapshot, _ctx: JobContext): Promise<PublishResult> {
-    throw new TaskFailure("internal", "publish", "publishing to Zhihu is not built yet");
+  private readonly pool: BrowserPool;
+  private readonly ownsPool: boolean;
+  private credentials: Promise<CredentialStore> | null = null;
+
+  constructor(
+    readonly opts: PlatformOptions,
+    private readonly tuning: ZhihuTuning = {},
+  ) {
+    this.ownsPool = tuning.pool === undefined;
+    this.pool =
+      tuning.pool ??
+      new BrowserPool({ env: opts.env, headless: true, ...(tuning.idleMs !== undefined ? { idleMs: tuning.idleMs } : {}) });
   }
-  async close(): Promise<void> {}
+
+  async publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult> {
+    const cookies = await sessionCookies(await this.store(), task.account);
+    const secrets = cookies.map((c) => c.value);
+    const lease = await this.acquire(task.account, cookies);
+    let page: Page | null = null;
+    let api: ZhihuApi | null = null;
+    try {
+      page = await zhuanlanPage(lease);
+      api = new ZhihuApi(page, {
+        account: task.account,
+        signal: ctx.signal,
+        ...(this.tuning.timeoutMs !== undefined ? { timeoutMs: this.tuning.timeoutMs } : {}),
+      });
+      return await publishFlow(api, task, ctx, this.tuning);
+    } catch (e) {
+      await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
+      throw e;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.close();
+  }
+
+  private store(): Promise<CredentialStore> {
+    this.credentials ??= openCredentialStore({ home: this.opts.home, env: this.opts.env, warn: this.opts.warn });
+    const pending = this.credentials;
+    pending.catch(() => {
+      if (this.credentials === pending) this.credentials = null;
+    });
+    return pending;
+  }
+
+  private async acquire(account: string, cookies: Parameters<typeof toPuppeteerCookies>[0]): Promise<PoolLease> {
+    try {
+      return await this.pool.acquire(account, toPuppeteerCookies(cookies));
+    } catch (e) {
+      if (e instanceof UsageError) {
+        throw new TaskFailure("internal", "start browser", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
+      }
+      throw new TaskFailure("transient", "start browser", `the browser did not start: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /** Artifacts for the person (not when the task was taken away: then it is not ours to report). */
+  private async afterFailure(
+    e: unknown,
+    lease: PoolLease,
+    ctx: JobContext,
+    input: Parameters<typeof writeArtifacts>[1],
+  ): Promise<void> {
+    const lost = e instanceof TaskFailure && e.kind === "lease_lost";
+    if (!lost) {
+      const files = await writeArtifacts(ctx.artifactsDir, input).catch(() => []);
+      if (files.length > 0) ctx.log(`failure details saved: ${files.join(", ")} in ${ctx.artifactsDir}`);
+    }
+    // A page that is broken, may still have a call in flight (stopped job) or lacks a CSRF cookie is replaced;
+    // after an ordinary refusal or reset the page is fine and the next task reuses it.
+    const fresh =
+      !(e instanceof TaskFailure) ||
+      lost ||
+      pageBroken.has(e) ||
+      e.step === "open zhuanlan.zhihu.com" ||
+      e.message.includes("CSRF");
+    if (fresh) await lease.discardPage();
+  }
 }

@@ -1,0 +1,50 @@
+// An account's way in: its saved cookies, and its working page on zhuanlan.zhihu.com from which every API
+// call is made (the page's origin decides which cookies and CORS rules apply, as for Zhihu's own editor).
+
+import type { Page } from "puppeteer-core";
+import type { PoolLease } from "../browser/pool.js";
+import type { CredentialStore } from "../credentials/index.js";
+import { TaskFailure } from "../errors.js";
+import { ZHUANLAN } from "./api.js";
+import type { SessionCookie } from "./cookies.js";
+
+const NAVIGATION_TIMEOUT_MS = 30_000;
+export const PLATFORM = "zhihu";
+
+export const loginCommand = (account: string): string => `topn login zhihu --account ${account}`;
+
+/** The account's saved session cookies; none saved → session_expired naming the login command. */
+export async function sessionCookies(store: CredentialStore, account: string): Promise<SessionCookie[]> {
+  const session = await store.get(PLATFORM, account);
+  if (!session || !session.cookies.some((c) => c.name === "z_c0" && c.value !== "")) {
+    throw new TaskFailure(
+      "session_expired",
+      "load session",
+      `no saved Zhihu session for account ${account}; log in first: ${loginCommand(account)}`,
+    );
+  }
+  return session.cookies;
+}
+
+/** The lease's page, on a zhuanlan.zhihu.com page (loaded once, then reused across the account's tasks). */
+export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
+  const step = "open zhuanlan.zhihu.com";
+  let page: Page;
+  try {
+    page = await lease.page();
+  } catch (e) {
+    throw new TaskFailure("transient", step, `the browser could not open a page: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (page.url().startsWith(`${ZHUANLAN}/`)) return page;
+  let status = 0;
+  try {
+    const res = await page.goto(`${ZHUANLAN}/`, { waitUntil: "domcontentloaded", timeout: NAVIGATION_TIMEOUT_MS });
+    status = res?.status() ?? 0;
+  } catch (e) {
+    throw new TaskFailure("transient", step, `could not load ${ZHUANLAN}/: ${(e as Error).message}`, { cause: e });
+  }
+  if (status >= 400) throw new TaskFailure("transient", step, `${ZHUANLAN}/ answered HTTP ${status}`);
+  return page;
+}

@@ -1,0 +1,152 @@
+// A Zhihu world for tests: the simulator in-process, a TOPN_HOME with a real SQLite store, sessions of
+// simulated accounts in the file credential store, and the environment that points topn at all of it.
+// `env` also works for a real topn process (process-level tests): it holds everything topn reads.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { prepareArticle } from "../../src/article/index.js";
+import { BrowserPool } from "../../src/browser/pool.js";
+import { openCredentialStore } from "../../src/credentials/index.js";
+import type { Platform } from "../../src/platform.js";
+import { Runner, type RunnerEvent, type RunSummary } from "../../src/runner/runner.js";
+import { openStore, type Store } from "../../src/store/db.js";
+import type { NewTask, Task } from "../../src/store/tasks.js";
+import type { SessionCookie } from "../../src/zhihu/cookies.js";
+import { ZhihuPlatform, type ZhihuTuning } from "../../src/zhihu/platform.js";
+import { type AccountInfo, type Simulator, type SimulatorOptions, startSimulator } from "../sim/index.js";
+import { tempDir } from "./run.js";
+
+export interface ZhihuWorld {
+  sim: Simulator;
+  home: string;
+  /** Where articles are written (inside home). */
+  docs: string;
+  env: NodeJS.ProcessEnv;
+  store: Store;
+  /** One warm browser for the whole test; platforms made by `platform()` share it unless told otherwise. */
+  pool: BrowserPool;
+  accounts: Map<string, AccountInfo>;
+  /** Creates (or logs in afresh) a simulated account and saves its session as `topn login` would. */
+  addAccount(name: string): Promise<AccountInfo>;
+  /** Writes `docs/<rel>` (and any extra files next to it, e.g. images); returns its absolute path. */
+  writeArticle(rel: string, markdown: string, files?: Record<string, Buffer>): string;
+  /** Enqueues the file as `topn publish` would (title and hash from prepareArticle). */
+  enqueue(file: string, account: string, extra?: Partial<NewTask>): Promise<number>;
+  /** A ZhihuPlatform on the shared pool (pass `{ pool: undefined }` for one with its own browser). */
+  platform(tuning?: ZhihuTuning): ZhihuPlatform;
+  /** Runs the given tasks to their end with the real Runner (fast back-off) and `platform`. */
+  run(ids: number[], opts?: RunWith): Promise<RunSummary>;
+  task(id: number): Task;
+}
+
+export interface RunWith {
+  platform?: Platform;
+  concurrency?: number;
+  onEvent?: (e: RunnerEvent) => void;
+}
+
+export function simCookies(info: AccountInfo): SessionCookie[] {
+  return info.cookies.map((c) => ({
+    name: c.name,
+    value: c.value,
+    domain: c.domain,
+    path: c.path,
+    expires: c.expires,
+    httpOnly: c.httpOnly,
+    secure: c.secure,
+  }));
+}
+
+/** Everything is closed and removed after the test, also on failure. */
+export async function zhihuWorld(
+  t: { after(fn: () => void | Promise<void>): void },
+  opts: { accounts?: string[]; sim?: SimulatorOptions } = {},
+): Promise<ZhihuWorld> {
+  const home = tempDir(t, "topn-zhihu-");
+  const docs = join(home, "docs");
+  mkdirSync(docs);
+  const sim = await startSimulator({ controlPort: false, ...opts.sim });
+  t.after(() => sim.close());
+  const env: NodeJS.ProcessEnv = {
+    TOPN_HOME: home,
+    TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
+    TOPN_HEADLESS: "1",
+    TOPN_CREDENTIAL_STORE: "file",
+    ...(process.env.TOPN_BROWSER ? { TOPN_BROWSER: process.env.TOPN_BROWSER } : {}),
+  };
+  const store = openStore(home);
+  t.after(() => store.close());
+  const credentials = await openCredentialStore({ home, env, warn: () => {} });
+  const accounts = new Map<string, AccountInfo>();
+  const platforms: ZhihuPlatform[] = [];
+  const pool = new BrowserPool({ env, headless: true });
+  t.after(async () => {
+    await Promise.all(platforms.map((p) => p.close()));
+    await pool.close();
+  });
+
+  const world: ZhihuWorld = {
+    sim,
+    home,
+    docs,
+    env,
+    store,
+    pool,
+    accounts,
+    async addAccount(name) {
+      const info = sim.createAccount(name);
+      await credentials.set("zhihu", name, { cookies: simCookies(info), savedAt: new Date().toISOString() });
+      accounts.set(name, info);
+      return info;
+    },
+    writeArticle(rel, markdown, files = {}) {
+      const file = join(docs, rel);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, markdown);
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dirname(file), name), bytes);
+      return file;
+    },
+    async enqueue(file, account, extra = {}) {
+      const a = await prepareArticle(file);
+      const [id] = store.tasks.enqueue([
+        {
+          platform: "zhihu",
+          account,
+          file,
+          contentHash: a.contentHash,
+          title: a.title,
+          runAt: Date.now(),
+          maxAttempts: 8,
+          ...extra,
+        },
+      ]);
+      return id!;
+    },
+    platform(tuning = { pool }) {
+      const p = new ZhihuPlatform({ home, env, warn: () => {} }, tuning);
+      platforms.push(p);
+      return p;
+    },
+    async run(ids, w = {}) {
+      const platform = w.platform ?? world.platform();
+      const runner = new Runner({
+        store: store.tasks,
+        home,
+        platform: async () => platform,
+        concurrency: w.concurrency ?? 3,
+        pollMs: 10,
+        leaseMs: 30_000,
+        retry: { baseMs: 5, capMs: 20 },
+        ...(w.onEvent ? { onEvent: w.onEvent } : {}),
+      });
+      return runner.run({ only: ids });
+    },
+    task(id) {
+      const task = store.tasks.get(id);
+      if (!task) throw new Error(`no task ${id}`);
+      return task;
+    },
+  };
+  for (const name of opts.accounts ?? ["work"]) await world.addAccount(name);
+  return world;
+}
