@@ -14,7 +14,8 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
 const c = { step: "publish", account: "work", publishCode: false };
 
 test("ids above 2^53 stay exact, also bare inside a JSON string", () => {
-  const result = '{"publish":{"id":1913000007654321099,"url":"https://zhuanlan.zhihu.com/p/1913000007654321099"}}';
+  const result =
+    '{"publish":{"id":1913000007654321099,"url":"https://zhuanlan.zhihu.com/p/1913000007654321099"}}';
   const outer = JSON.stringify({ code: 0, data: { result } });
   const body = parseJson(outer) as { data: { result: string } };
   const inner = parseJson(body.data.result) as { publish: { id: string } };
@@ -39,17 +40,28 @@ test("the failure table", () => {
   assert.equal(kind(answer(403, { error: { code: 403, name: "XSRFError", message: "x" } })), "transient");
   assert.equal(kind(answer(403, { error: { code: 4031, message: "请先完成手机号绑定" } })), "phone_binding");
   assert.equal(kind(answer(400, { error: { code: 4003, message: "最多只能添加 3 个话题" } })), "rejected");
-  assert.equal(kind(answer(200, { code: 10006, message: "请至少添加一个话题" }), { ...c, publishCode: true }), "rejected");
+  assert.equal(
+    kind(answer(200, { code: 10006, message: "请至少添加一个话题" }), { ...c, publishCode: true }),
+    "rejected",
+  );
   assert.equal(kind(answer(200, { code: 0, message: "success" }), { ...c, publishCode: true }), null);
   assert.equal(
-    kind(answer(403, '<?xml version="1.0"?><Error><Code>SecurityTokenExpired</Code><Message>m</Message></Error>', {
-      "content-type": "application/xml",
-    })),
+    kind(
+      answer(
+        403,
+        '<?xml version="1.0"?><Error><Code>SecurityTokenExpired</Code><Message>m</Message></Error>',
+        {
+          "content-type": "application/xml",
+        },
+      ),
+    ),
     "transient",
   );
 
   const verify = classify(
-    answer(403, { error: { code: 40352, need_login: true, redirect: "https://www.zhihu.com/account/unhuman?type=x" } }),
+    answer(403, {
+      error: { code: 40352, need_login: true, redirect: "https://www.zhihu.com/account/unhuman?type=x" },
+    }),
     c,
   );
   assert.equal(verify?.kind, "needs_verification");

@@ -11,9 +11,13 @@ import { makePng } from "./fixtures/article/images.js";
 import { type ZhihuWorld, zhihuWorld } from "./helpers/zhihu.js";
 
 /** A distinct PNG per seed (distinct md5), so each article has its own image to upload. */
-const png = (seed: number) => makePng(8 + (seed % 5), 6, (x, y) => [(x * 31 + seed) % 256, (y * 17 + seed * 7) % 256, seed % 256]);
+const png = (seed: number) =>
+  makePng(8 + (seed % 5), 6, (x, y) => [(x * 31 + seed) % 256, (y * 17 + seed * 7) % 256, seed % 256]);
 
-function article(title: string, opts: { topics?: string[]; image?: string; extra?: string; column?: string } = {}) {
+function article(
+  title: string,
+  opts: { topics?: string[]; image?: string; extra?: string; column?: string } = {},
+) {
   const fm = [`title: "${title}"`, `topics: [${(opts.topics ?? ["编程"]).join(", ")}]`];
   if (opts.column) fm.push(`column: "${opts.column}"`);
   return `---\n${fm.join("\n")}\n---\n\nBody of ${title}.\n\n${opts.image ? `![figure](${opts.image})\n\n` : ""}${opts.extra ?? ""}`;
@@ -71,7 +75,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     const zhimg = `https://pic4.zhimg.com/v2-${image.md5}`;
     assert.equal(a.html.split(`<img src="${zhimg}"`).length - 1, 2, "both references point at zhimg.com");
     assert.ok(!a.html.includes("chart.png"), "no local path reaches Zhihu");
-    assert.match(a.html, /<pre lang="python">print\(&#39;&lt;hi&gt;&#39;\)<\/pre>|<pre lang="python">print\('&lt;hi&gt;'\)<\/pre>/);
+    assert.match(
+      a.html,
+      /<pre lang="python">print\(&#39;&lt;hi&gt;&#39;\)<\/pre>|<pre lang="python">print\('&lt;hi&gt;'\)<\/pre>/,
+    );
     assert.match(a.html, /<img eeimg="1" src="\/\/www\.zhihu\.com\/equation\?tex=e%5E%7Bi%5Cpi%7D%2B1%3D0"/);
     assert.match(
       a.html,
@@ -146,7 +153,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     assert.equal(a?.publishCount, 1);
     assert.equal(count(w, "publish"), 1, "the second attempt never called publish");
     assert.equal(task.url, `https://zhuanlan.zhihu.com/p/${a.id}`);
-    assert.ok(logs.some((m) => /already published by the last attempt/.test(m)), logs.join("\n"));
+    assert.ok(
+      logs.some((m) => /already published by the last attempt/.test(m)),
+      logs.join("\n"),
+    );
   });
 
   test("an expired session fails at once and says how to log in again", async (t) => {
@@ -164,7 +174,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
       assert.equal(task.status, "failed");
       assert.equal(task.attempts, 1);
       assert.equal(task.errorKind, "session_expired");
-      assert.ok(task.errorMessage?.includes(`topn login zhihu --account ${account}`), task.errorMessage ?? "");
+      assert.ok(
+        task.errorMessage?.includes(`topn login zhihu --account ${account}`),
+        task.errorMessage ?? "",
+      );
     }
     assert.equal(w.task(a).errorStep, "check session");
     assert.equal(w.sim.articles().length, 0);
@@ -172,7 +185,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
 
   test("anti-bot verification (40352) and phone binding (4031) fail at once with their message and URL", async (t) => {
     const w = await zhihuWorld(t, { accounts: ["bot", "phoneless"] });
-    w.sim.faults.set({ rateLimit: { mode: "40352", endpoints: ["draft.create"], accounts: ["bot"] }, phoneBinding: ["phoneless"] });
+    w.sim.faults.set({
+      rateLimit: { mode: "40352", endpoints: ["draft.create"], accounts: ["bot"] },
+      phoneBinding: ["phoneless"],
+    });
     const a = await w.enqueue(w.writeArticle("a.md", article("verify me")), "bot");
     const b = await w.enqueue(w.writeArticle("b.md", article("bind a phone")), "phoneless");
     await w.run([a, b]);
@@ -214,8 +230,14 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
 
   test("bad input found at publish time: an unknown topic, a column the account lacks, a file that broke", async (t) => {
     const w = await zhihuWorld(t);
-    const a = await w.enqueue(w.writeArticle("a.md", article("odd topic", { topics: ["编程", "不存在的话题"] })), "work");
-    const b = await w.enqueue(w.writeArticle("b.md", article("odd column", { column: "别人的专栏" })), "work");
+    const a = await w.enqueue(
+      w.writeArticle("a.md", article("odd topic", { topics: ["编程", "不存在的话题"] })),
+      "work",
+    );
+    const b = await w.enqueue(
+      w.writeArticle("b.md", article("odd column", { column: "别人的专栏" })),
+      "work",
+    );
     const brokenFile = w.writeArticle("c.md", article("will break"));
     const c = await w.enqueue(brokenFile, "work");
     writeFileSync(brokenFile, "");
@@ -254,7 +276,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     assert.equal(w.task(limited).status, "succeeded");
     assert.equal(w.task(limited).attempts, 2);
 
-    const columnTask = await w.enqueue(w.writeArticle("c.md", article("into the column", { column: "work的专栏" })), "work");
+    const columnTask = await w.enqueue(
+      w.writeArticle("c.md", article("into the column", { column: "work的专栏" })),
+      "work",
+    );
     await w.run([columnTask]);
     assert.equal(w.task(columnTask).status, "succeeded");
     const [a] = published(w, "into the column");
@@ -269,9 +294,13 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     await w.run([first]);
     const articleId = w.task(first).draftId!;
 
-    w.writeArticle("u.md", article("updated article", { extra: "Second version.\n" }));
     const again = await w.enqueue(file, "work", { draftId: articleId, state: { updates: articleId } });
-    await w.run([again]);
+    // Edited after it was queued: the current text is what gets published, and the person is told.
+    w.writeArticle("u.md", article("updated article", { extra: "Second version.\n" }));
+    const logs: string[] = [];
+    await w.run([again], { onEvent: (e) => e.type === "progress" && logs.push(e.message) });
+    assert.ok(logs.some((m) => /changed since it was queued; publishing the current version/.test(m)));
+    assert.ok(logs.some((m) => m === `updating article ${articleId}`));
     const ta = w.task(again);
     assert.equal(ta.status, "succeeded");
     assert.equal(ta.draftId, articleId);
@@ -316,7 +345,10 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     const summary = await w.run(ids, { onEvent: (e) => e.type === "claimed" && rotate() });
     w.sim.faults.clear();
 
-    assert.deepEqual([...summary.succeeded].sort((x, y) => x - y), ids);
+    assert.deepEqual(
+      [...summary.succeeded].sort((x, y) => x - y),
+      ids,
+    );
     const faults = w.sim.requests().filter((r) => r.fault).length;
     assert.ok(faults >= 30, `faults were injected (${faults})`);
     const retried = ids.filter((id) => w.task(id).attempts > 1).length;

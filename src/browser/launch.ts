@@ -1,6 +1,7 @@
 // Launching the one browser a topn process uses. Tests and the demo point it at the Zhihu simulator with
 // TOPN_ZHIHU_RESOLVE; that mode changes only name resolution and certificate trust, nothing else.
 
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -84,11 +85,22 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       // --enable-automation sets navigator.webdriver, which anti-bot scripts commonly read; the person's own
       // browser does not have it, and topn's traffic should look like theirs.
       ignoreDefaultArgs: ["--enable-automation"],
+      // topn owns its signals: the runner gives running jobs a grace period on SIGINT/SIGTERM, which
+      // puppeteer's own handlers (kill Chrome, exit) would cut short.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     });
   } catch (error) {
     await removeTemp();
     throw error;
   }
-  if (tempDir !== undefined) browser.once("disconnected", () => void removeTemp());
+  if (tempDir !== undefined) {
+    browser.once("disconnected", () => void removeTemp());
+    // On process.exit (a second Ctrl-C) puppeteer kills Chrome synchronously; remove its profile too.
+    const onExit = () => rmSync(tempDir, { recursive: true, force: true });
+    process.once("exit", onExit);
+    browser.once("disconnected", () => process.off("exit", onExit));
+  }
   return browser;
 }

@@ -117,7 +117,11 @@ export class BrowserPool {
     if (!this.browser) {
       const launching = (
         this.opts.launch ??
-        (() => launchBrowser({ headless: this.opts.headless ?? true, ...(this.opts.env ? { env: this.opts.env } : {}) }))
+        (() =>
+          launchBrowser({
+            headless: this.opts.headless ?? true,
+            ...(this.opts.env ? { env: this.opts.env } : {}),
+          }))
       )();
       this.browser = launching;
       launching.then(

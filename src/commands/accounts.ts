@@ -5,6 +5,7 @@
 import chalk from "chalk";
 import Table from "cli-table3";
 import type { Context } from "../context.js";
+import { abortOnSignals } from "../runner/signals.js";
 import type { StoredSession } from "../credentials/index.js";
 import type { Account } from "../store/accounts.js";
 import { fitColumns, formatTime } from "../ui/format.js";
@@ -54,10 +55,12 @@ export async function accounts(ctx: Context, opts: AccountsOptions): Promise<num
   const checks = new Map<string, AccountCheck>();
   if (opts.check) {
     const { checkSessions } = await import("../zhihu/session-check.js");
+    const interrupt = abortOnSignals();
     const results = await checkSessions({
       env: ctx.env,
+      signal: interrupt.signal,
       sessions: [...sessions].map(([account, s]) => ({ account, cookies: s?.cookies ?? null })),
-    });
+    }).finally(() => interrupt.dispose());
     for (const r of results) {
       checks.set(r.account, r);
       store.accounts.recordCheck(PLATFORM, r.account, r.state);

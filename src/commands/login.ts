@@ -11,6 +11,7 @@ import type { Context } from "../context.js";
 import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
 import { FileCredentialStore } from "../credentials/file.js";
 import { UsageError } from "../errors.js";
+import { abortOnSignals } from "../runner/signals.js";
 import type { LoginResult } from "../zhihu/login.js";
 
 export interface LoginOptions {
@@ -37,9 +38,11 @@ export async function login(ctx: Context, platform: string, opts: LoginOptions):
   const text = opts.cookies === undefined ? undefined : await readExport(ctx, opts.cookies);
 
   const flows = await import("../zhihu/login.js");
+  const interrupt = abortOnSignals();
   const base = {
     env: ctx.env,
     print: (line: string) => ctx.out(line),
+    signal: interrupt.signal,
     ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout * 1000 }),
   };
   let result: LoginResult;
@@ -52,6 +55,8 @@ export async function login(ctx: Context, platform: string, opts: LoginOptions):
     if (!(e instanceof flows.LoginError)) throw e;
     ctx.err(`topn: ${e.message}${e.hint ? `; ${e.hint}` : ""}`);
     return e.kind === "interrupted" ? 130 : 1;
+  } finally {
+    interrupt.dispose();
   }
 
   const { me, cookies } = result;

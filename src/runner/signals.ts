@@ -32,3 +32,25 @@ export function handleShutdownSignals(
     received: () => received,
   };
 }
+
+/**
+ * For commands that drive a browser outside the runner (login, accounts --check, preview): the first
+ * SIGINT/SIGTERM aborts the returned signal so the command closes its browser and says "interrupted";
+ * a second one exits at once.
+ */
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}

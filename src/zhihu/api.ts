@@ -229,7 +229,9 @@ export class ZhihuApi {
     } catch (e) {
       if (e instanceof TaskFailure) throw e;
       // The page went away (closed, crashed, navigated): a fresh page on the next attempt fixes it.
-      const f = new TaskFailure("transient", step, `the browser page failed: ${(e as Error).message}`, { cause: e });
+      const f = new TaskFailure("transient", step, `the browser page failed: ${(e as Error).message}`, {
+        cause: e,
+      });
       pageBroken.add(f);
       throw f;
     } finally {

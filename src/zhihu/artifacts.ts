@@ -49,9 +49,7 @@ export async function writeArtifacts(dir: string, input: ArtifactInput): Promise
   await put("screenshot.png", async () => (page ? await page.screenshot({ type: "png" }) : null));
   await put("page.html", async () => (page ? scrub(await page.content(), input.secrets) : null));
   await put("last-exchange.json", async () =>
-    input.exchange
-      ? scrub(`${JSON.stringify(redactValue(input.exchange), null, 2)}\n`, input.secrets)
-      : null,
+    input.exchange ? scrub(`${JSON.stringify(redactValue(input.exchange), null, 2)}\n`, input.secrets) : null,
   );
   return written;
 }

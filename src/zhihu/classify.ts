@@ -89,7 +89,8 @@ const RULES: Rule[] = [
   {
     // A missing or stale _xsrf cookie: loading a Zhihu page sets a fresh one, which the next attempt does.
     when: (r) => r.status === 403 && r.name === "XSRFError",
-    fail: (r, c) => new TaskFailure("transient", c.step, `Zhihu refused the CSRF token (${codeOf(r)}${said(r)})`),
+    fail: (r, c) =>
+      new TaskFailure("transient", c.step, `Zhihu refused the CSRF token (${codeOf(r)}${said(r)})`),
   },
   {
     when: (r) => r.status >= 500,

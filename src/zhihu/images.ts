@@ -121,7 +121,11 @@ async function waitProcessed(api: ZhihuApi, step: string, imageId: string): Prom
       try {
         status = asRecord(JSON.parse(outcome.answer.text));
       } catch {}
-      if (status.status === "success" || status.status === "completed" || typeof status.original_hash === "string") {
+      if (
+        status.status === "success" ||
+        status.status === "completed" ||
+        typeof status.original_hash === "string"
+      ) {
         return;
       }
       lastProblem = `status ${String(status.status)}`;

@@ -34,7 +34,11 @@ export class ZhihuPlatform implements Platform {
     this.ownsPool = tuning.pool === undefined;
     this.pool =
       tuning.pool ??
-      new BrowserPool({ env: opts.env, headless: true, ...(tuning.idleMs !== undefined ? { idleMs: tuning.idleMs } : {}) });
+      new BrowserPool({
+        env: opts.env,
+        headless: true,
+        ...(tuning.idleMs !== undefined ? { idleMs: tuning.idleMs } : {}),
+      });
   }
 
   async publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult> {
@@ -64,7 +68,11 @@ export class ZhihuPlatform implements Platform {
   }
 
   private store(): Promise<CredentialStore> {
-    this.credentials ??= openCredentialStore({ home: this.opts.home, env: this.opts.env, warn: this.opts.warn });
+    this.credentials ??= openCredentialStore({
+      home: this.opts.home,
+      env: this.opts.env,
+      warn: this.opts.warn,
+    });
     const pending = this.credentials;
     pending.catch(() => {
       if (this.credentials === pending) this.credentials = null;
@@ -72,16 +80,26 @@ export class ZhihuPlatform implements Platform {
     return pending;
   }
 
-  private async acquire(account: string, cookies: Parameters<typeof toPuppeteerCookies>[0]): Promise<PoolLease> {
+  private async acquire(
+    account: string,
+    cookies: Parameters<typeof toPuppeteerCookies>[0],
+  ): Promise<PoolLease> {
     try {
       return await this.pool.acquire(account, toPuppeteerCookies(cookies));
     } catch (e) {
       if (e instanceof UsageError) {
-        throw new TaskFailure("internal", "start browser", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
+        throw new TaskFailure("internal", "start browser", e.message, {
+          ...(e.hint ? { hint: e.hint } : {}),
+        });
       }
-      throw new TaskFailure("transient", "start browser", `the browser did not start: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new TaskFailure(
+        "transient",
+        "start browser",
+        `the browser did not start: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 

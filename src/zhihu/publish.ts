@@ -48,7 +48,9 @@ export async function publishFlow(
     ctx.checkpoint({ checkpoint, message, state: { ...state }, ...(newDraft ? { draftId: newDraft } : {}) });
   };
 
-  const me = asRecord((await api.json({ step: "check session", method: "GET", url: `${WWW}/api/v4/me` })).body);
+  const me = asRecord(
+    (await api.json({ step: "check session", method: "GET", url: `${WWW}/api/v4/me` })).body,
+  );
   const urlToken = typeof me.url_token === "string" ? me.url_token : null;
 
   // The last attempt stopped after asking Zhihu to publish: find out whether it did before doing anything.
@@ -101,9 +103,10 @@ export async function publishFlow(
   }
   const id = draftId;
 
-  const assets = article.cover && !article.images.some((i) => i.id === article.cover?.id)
-    ? [...article.images, article.cover]
-    : article.images;
+  const assets =
+    article.cover && !article.images.some((i) => i.id === article.cover?.id)
+      ? [...article.images, article.cover]
+      : article.images;
   const keys = await uploadImages(api, assets, asStringMap(state.images), (asset, key) => {
     state.images = { ...asStringMap(state.images), [asset.id]: key };
     commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
@@ -141,13 +144,20 @@ export async function publishFlow(
   if (article.column !== undefined) {
     await publishLegacy(api, id, article, urlToken);
   } else {
-    articleId = await publishCurrent(api, id, article, state.updates !== undefined || draft?.is_published === true);
+    articleId = await publishCurrent(
+      api,
+      id,
+      article,
+      state.updates !== undefined || draft?.is_published === true,
+    );
     if (articleId !== id) ctx.log(`Zhihu published draft ${id} as article ${articleId}`);
   }
 
   const back = await readArticle(api, articleId, "read back");
   if (back?.state !== "published") {
-    ctx.log(`Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`);
+    ctx.log(
+      `Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`,
+    );
   }
   return { url: articleUrl(articleId), articleId };
 }
@@ -160,9 +170,14 @@ async function prepare(task: TaskSnapshot, ctx: JobContext, opts: FlowOptions): 
       : await prepareArticle(task.file, { signal: ctx.signal });
   } catch (e) {
     if (e instanceof UsageError) {
-      throw new TaskFailure("bad_input", "read article", `the file no longer passes the checks: ${e.message}`, {
-        ...(e.hint ? { hint: e.hint } : {}),
-      });
+      throw new TaskFailure(
+        "bad_input",
+        "read article",
+        `the file no longer passes the checks: ${e.message}`,
+        {
+          ...(e.hint ? { hint: e.hint } : {}),
+        },
+      );
     }
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw e;
@@ -219,7 +234,10 @@ async function bindTopics(api: ZhihuApi, id: string, wanted: string[], bound: To
     if (!topic) {
       const near = found.map((t) => t.name).filter((n): n is string => typeof n === "string");
       throw new TaskFailure("bad_input", step, `Zhihu has no topic named "${name}"`, {
-        hint: near.length > 0 ? `did you mean: ${near.join(", ")}? fix topics: in the front matter` : "fix topics: in the front matter",
+        hint:
+          near.length > 0
+            ? `did you mean: ${near.join(", ")}? fix topics: in the front matter`
+            : "fix topics: in the front matter",
       });
     }
     if (current.length >= MAX_TOPICS) {
@@ -295,7 +313,8 @@ async function publishLegacy(
 ): Promise<void> {
   const wanted = article.column ?? "";
   const step = `find column ${wanted}`;
-  if (urlToken === null) throw new TaskFailure("transient", step, "Zhihu's session check did not name the account");
+  if (urlToken === null)
+    throw new TaskFailure("transient", step, "Zhihu's session check did not name the account");
   const { body } = await api.json({
     step,
     method: "GET",
@@ -319,7 +338,9 @@ async function publishLegacy(
 }
 
 function asStringMap(v: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries(asRecord(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
+  return Object.fromEntries(
+    Object.entries(asRecord(v)).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
 }
 
 function digestOf(c: { title: string; content: string; titleImage?: string }): string {

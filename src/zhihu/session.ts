@@ -16,7 +16,7 @@ export const loginCommand = (account: string): string => `topn login zhihu --acc
 /** The account's saved session cookies; none saved → session_expired naming the login command. */
 export async function sessionCookies(store: CredentialStore, account: string): Promise<SessionCookie[]> {
   const session = await store.get(PLATFORM, account);
-  if (!session || !session.cookies.some((c) => c.name === "z_c0" && c.value !== "")) {
+  if (!session?.cookies.some((c) => c.name === "z_c0" && c.value !== "")) {
     throw new TaskFailure(
       "session_expired",
       "load session",
@@ -40,10 +40,15 @@ export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
   if (page.url().startsWith(`${ZHUANLAN}/`)) return page;
   let status = 0;
   try {
-    const res = await page.goto(`${ZHUANLAN}/`, { waitUntil: "domcontentloaded", timeout: NAVIGATION_TIMEOUT_MS });
+    const res = await page.goto(`${ZHUANLAN}/`, {
+      waitUntil: "domcontentloaded",
+      timeout: NAVIGATION_TIMEOUT_MS,
+    });
     status = res?.status() ?? 0;
   } catch (e) {
-    throw new TaskFailure("transient", step, `could not load ${ZHUANLAN}/: ${(e as Error).message}`, { cause: e });
+    throw new TaskFailure("transient", step, `could not load ${ZHUANLAN}/: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (status >= 400) throw new TaskFailure("transient", step, `${ZHUANLAN}/ answered HTTP ${status}`);
   return page;
