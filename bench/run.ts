@@ -1,9 +1,13 @@
 // npm run bench: every speed and memory goal of topn, measured and printed as one table.
 // `npm run bench -- core` or `-- publish` runs one group.
-import { runnerOverhead, startup, tasksOnBigDatabase, type Row } from "./core.js";
+import { type Row, runnerOverhead, startup, tasksOnBigDatabase } from "./core.js";
+import { peakMemory } from "./memory.js";
+import { publishBenchmarks } from "./publish.js";
 
 const groups: Record<string, () => Promise<Row[]>> = {
   core: async () => [await runnerOverhead(), tasksOnBigDatabase(), ...startup()],
+  publish: () => publishBenchmarks(),
+  memory: async () => [await peakMemory()],
 };
 
 const wanted = process.argv.slice(2);
