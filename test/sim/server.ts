@@ -106,6 +106,8 @@ export class Simulator {
   readonly cert: string;
   private readonly log: RequestRecord[] = [];
   private readonly inFlight = new Map<string, { now: number; max: number }>();
+  /** @internal */
+  readonly active: Array<{ account: string | null; endpoint: string }> = [];
   private seq = 0;
   private closeControl: (() => Promise<void>) | null = null;
 
@@ -265,6 +267,14 @@ export class Simulator {
     return Object.fromEntries([...this.inFlight].map(([name, v]) => [name, v.max]));
   }
 
+  /**
+   * API calls being handled right now (an endpoint name per call), optionally of one account. A call stays
+   * here until its handler has finished, even if the client went away: what a crash test waits on.
+   */
+  activeCalls(account?: string): string[] {
+    return this.active.filter((c) => account === undefined || c.account === account).map((c) => c.endpoint);
+  }
+
   /** The request log, optionally for one account (by name). */
   requests(account?: string): RequestRecord[] {
     return this.log.filter((r) => account === undefined || r.account === account).map((r) => ({ ...r }));
@@ -404,26 +414,36 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
       ...(fault === undefined ? {} : { fault }),
     });
   });
-  ctx.body = await readBody(req);
-  if (route.api) {
-    const latency = sim.faults.latencyFor(route.name);
-    if (latency > 0) await sleep(latency);
-    const decision = sim.faults.decide(route.name, actor);
-    if (decision.kind !== "pass" || decision.resetAfter)
-      fault = decision.kind === "pass" ? "reset-after" : decision.kind;
-    if (sendFault(ctx, decision)) return;
+  const call = { account: actor, endpoint: route.name };
+  sim.active.push(call);
+  try {
+    await handle(route);
+  } finally {
+    sim.active.splice(sim.active.indexOf(call), 1);
   }
-  if (route.auth && !ctx.account) {
-    const code = ctx.session?.revokedCode ?? 100;
-    return ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", {
-      code,
-      name: "AuthenticationInvalidRequest",
-    });
+  async function handle(route: Route): Promise<void> {
+    ctx.body = await readBody(req);
+    if (route.api) {
+      const latency = sim.faults.latencyFor(route.name);
+      // Unref'd: a slow answer owed to a client that is gone must not keep the test process alive.
+      if (latency > 0) await sleep(latency, undefined, { ref: false });
+      const decision = sim.faults.decide(route.name, actor);
+      if (decision.kind !== "pass" || decision.resetAfter)
+        fault = decision.kind === "pass" ? "reset-after" : decision.kind;
+      if (sendFault(ctx, decision)) return;
+    }
+    if (route.auth && !ctx.account) {
+      const code = ctx.session?.revokedCode ?? 100;
+      return ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", {
+        code,
+        name: "AuthenticationInvalidRequest",
+      });
+    }
+    if (route.xsrf && (!ctx.cookies._xsrf || ctx.header("x-xsrftoken") !== ctx.cookies._xsrf)) {
+      return ctx.sendError(403, "_xsrf 校验失败，请刷新页面后重试", { code: 403, name: "XSRFError" });
+    }
+    await route.handle(ctx, sim.env);
   }
-  if (route.xsrf && (!ctx.cookies._xsrf || ctx.header("x-xsrftoken") !== ctx.cookies._xsrf)) {
-    return ctx.sendError(403, "_xsrf 校验失败，请刷新页面后重试", { code: 403, name: "XSRFError" });
-  }
-  await route.handle(ctx, sim.env);
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
