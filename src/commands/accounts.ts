@@ -3,8 +3,8 @@
 // cron) learns of it before a publish fails. Exit 1 when --check finds any session that is not alive.
 
 import chalk from "chalk";
-import Table from "cli-table3";
 import type { Context } from "../context.js";
+import { renderTable } from "../ui/table.js";
 import { abortOnSignals } from "../runner/signals.js";
 import type { StoredSession } from "../credentials/index.js";
 import type { Account } from "../store/accounts.js";
@@ -18,26 +18,6 @@ export interface AccountsOptions {
 }
 
 const PLATFORM = "zhihu";
-
-const BORDERLESS = Object.fromEntries(
-  [
-    "top",
-    "top-mid",
-    "top-left",
-    "top-right",
-    "bottom",
-    "bottom-mid",
-    "bottom-left",
-    "bottom-right",
-    "left",
-    "left-mid",
-    "mid",
-    "mid-mid",
-    "right",
-    "right-mid",
-    "middle",
-  ].map((k) => [k, ""]),
-);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -87,13 +67,9 @@ export async function accounts(ctx: Context, opts: AccountsOptions): Promise<num
     });
     ctx.out(JSON.stringify(rows, null, 2));
   } else {
-    const table = new Table({
-      head: ["ACCOUNT", "ZHIHU NAME", "UID", "LOGGED IN", "CHECKED", "SESSION", "STORED"],
-      chars: BORDERLESS,
-      style: { head: [], border: [], "padding-left": 0, "padding-right": 2 },
-    });
+    const rows: string[][] = [];
     for (const a of list) {
-      table.push([
+      rows.push([
         a.platform === PLATFORM ? a.name : `${a.platform}:${a.name}`,
         fitColumns(a.displayName ?? "", 24),
         a.uid ?? "",
@@ -103,13 +79,7 @@ export async function accounts(ctx: Context, opts: AccountsOptions): Promise<num
         stored(a) ?? chalk.red("missing"),
       ]);
     }
-    ctx.out(
-      table
-        .toString()
-        .split("\n")
-        .map((l) => l.trimEnd())
-        .join("\n"),
-    );
+    ctx.out(renderTable(["ACCOUNT", "ZHIHU NAME", "UID", "LOGGED IN", "CHECKED", "SESSION", "STORED"], rows));
   }
 
   let bad = 0;

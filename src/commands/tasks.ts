@@ -1,5 +1,5 @@
-import Table from "cli-table3";
 import type { Context } from "../context.js";
+import { renderTable } from "../ui/table.js";
 import { UsageError } from "../errors.js";
 import { STATUSES, type TaskStatus } from "../store/tasks.js";
 import {
@@ -11,26 +11,6 @@ import {
   formatTime,
   taskJson,
 } from "../ui/format.js";
-
-const BORDERLESS = Object.fromEntries(
-  [
-    "top",
-    "top-mid",
-    "top-left",
-    "top-right",
-    "bottom",
-    "bottom-mid",
-    "bottom-left",
-    "bottom-right",
-    "left",
-    "left-mid",
-    "mid",
-    "mid-mid",
-    "right",
-    "right-mid",
-    "middle",
-  ].map((k) => [k, ""]),
-);
 
 export interface TasksOptions {
   status?: string;
@@ -73,17 +53,12 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
     ctx.out(wanted ? `no ${wanted} tasks` : "no tasks yet: topn publish FILE.md");
     return 0;
   }
-  const table = new Table({
-    head: ["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"],
-    // Borderless, like `ps` or `kubectl get`: easy to read, grep and paste.
-    chars: BORDERLESS,
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 2 },
-  });
+  const rows: string[][] = [];
   for (const t of list) {
     const shown = displayStatus(t, now);
     const when =
       shown === "scheduled" || shown === "queued" ? t.runAt : (t.finishedAt ?? t.startedAt ?? t.createdAt);
-    table.push([
+    rows.push([
       String(t.id),
       colourStatus(shown),
       t.account,
@@ -94,13 +69,7 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
       fitColumns(t.url ?? errorLine(t) ?? "", 60),
     ]);
   }
-  ctx.out(
-    table
-      .toString()
-      .split("\n")
-      .map((l) => l.trimEnd())
-      .join("\n"),
-  );
+  ctx.out(renderTable(["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"], rows));
   if (opts.limit > 0 && list.length === opts.limit)
     ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
   return 0;
