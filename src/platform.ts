@@ -68,5 +68,7 @@ export interface PlatformModule {
   readonly name: string;
   /** Human name, e.g. "Zhihu". */
   readonly label: string;
+  /** Cheap checks that this machine can publish at all (e.g. a browser exists); throws UsageError. */
+  preflight?(env: NodeJS.ProcessEnv): Promise<void>;
   create(opts: PlatformOptions): Promise<Platform>;
 }

@@ -255,6 +255,21 @@ test("an unusable TOPN_HOME and a database from a newer topn are refused, untouc
   assert.ok(existsSync(join(s.home, "topn.db")));
 });
 
+test("publishing without a browser on the machine is refused before anything is enqueued", async (t) => {
+  const s = setup(t);
+  s.write("a.md", article("A"));
+  const r = await topn(["publish", "a.md"], {
+    env: { TOPN_HOME: s.home, TOPN_BROWSER: "/nonexistent/chrome" },
+    cwd: s.dir,
+  });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /TOPN_BROWSER=\/nonexistent\/chrome does not exist; install one \(Debian\/Ubuntu: apt-get install chromium/,
+  );
+  assert.equal(s.store.tasks.list().length, 0);
+});
+
 test("--help lists every command and the exit codes", async () => {
   const r = await topn(["--help"]);
   assert.equal(r.code, 0);

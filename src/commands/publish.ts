@@ -25,6 +25,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const files = await expandFiles(args, ctx.cwd);
   const runAt = opts.at ? await parseWhen(opts.at) : Date.now();
   const module = await loadPlatform(opts.platform, ctx.env);
+  await module.preflight?.(ctx.env);
   const store = await ctx.store();
   const account = chooseAccount(store, module.name, opts.account);
 
