@@ -12,6 +12,11 @@ export class UsageError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    /**
+     * The input may be fine and the world is not (a remote image's host is down): at the prompt it is
+     * still refused, but a queued task meeting it later retries instead of failing for good.
+     */
+    readonly passing = false,
   ) {
     super(message);
   }

@@ -109,6 +109,24 @@ describe("images", () => {
       /cannot download image .*: ECONNREFUSED/,
     );
   });
+  test("a download that may work later is marked passing (a queued task retries it); a 404 is not", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const passing = async (name: string, url: string) => {
+      const file = path.join(dir, name);
+      await writeFile(file, `# T\n\n![x](${url})\n`);
+      const error = await prepareArticle(file).then(
+        () => assert.fail("expected a UsageError"),
+        (e: unknown) => e as UsageError,
+      );
+      assert.ok(error instanceof UsageError);
+      return error.passing;
+    };
+    assert.equal(await passing("refused.md", `http://127.0.0.1:${port}/a.png`), true);
+    assert.equal(await passing("missing.md", `${base}/gone.png`), false);
+  });
   test("a missing cover names the cover line", () =>
     rejects(
       "cover.md",

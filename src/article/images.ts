@@ -162,6 +162,7 @@ async function download(url: string, ctx: LoadContext, where: string): Promise<B
       throw new UsageError(
         `${where}: cannot download image ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd(),
         hint,
+        response.status >= 500 || response.status === 429,
       );
     }
     const declared = Number(response.headers.get("content-length") ?? "0");
@@ -187,7 +188,7 @@ async function download(url: string, ctx: LoadContext, where: string): Promise<B
       (error as Error).name === "TimeoutError"
         ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 1000} s`
         : causeOf(error);
-    throw new UsageError(`${where}: cannot download image ${url}: ${reason}`, hint);
+    throw new UsageError(`${where}: cannot download image ${url}: ${reason}`, hint, true);
   }
 }
 

@@ -169,6 +169,9 @@ async function prepare(task: TaskSnapshot, ctx: JobContext, opts: FlowOptions): 
       ? await opts.prepare(task.file, ctx.signal)
       : await prepareArticle(task.file, { signal: ctx.signal });
   } catch (e) {
+    if (e instanceof UsageError && e.passing) {
+      throw new TaskFailure("transient", "read article", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
+    }
     if (e instanceof UsageError) {
       throw new TaskFailure(
         "bad_input",
