@@ -52,6 +52,12 @@ test("one context per account, cookies kept apart, reused, closed when idle and 
 
   // Usable again after close(): a new browser is launched on demand.
   const later = await pool.acquire("two", cookiesOf("two"));
-  assert.notEqual((await later.page()).browser(), browser);
+  const relaunched = (await later.page()).browser();
+  assert.notEqual(relaunched, browser);
   later.release();
+
+  // When the last account has been idle, the browser goes too (an idle `topn run` holds no Chromium).
+  await waitFor("the idle pool to close its browser", () => !pool.browserOpen && !relaunched.connected, {
+    timeoutMs: 5_000,
+  });
 });

@@ -85,7 +85,7 @@ export class BrowserPool {
         released = true;
         entry.leases--;
         if (entry.leases === 0 && this.entries.get(account) === pending) {
-          entry.idleTimer = setTimeout(() => void this.closeAccount(account), this.idleMs);
+          entry.idleTimer = setTimeout(() => void this.retire(account), this.idleMs);
           entry.idleTimer.unref();
         }
       },
@@ -103,14 +103,41 @@ export class BrowserPool {
     await entry.context.close().catch(() => {});
   }
 
+  /**
+   * An account idle for idleMs gives back its context; the last one also closes the browser, so a
+   * `topn run` watching an empty queue for hours holds no Chromium (it relaunches in ~0.3 s when work comes).
+   */
+  private async retire(account: string): Promise<void> {
+    await this.closeAccount(account);
+    if (this.entries.size === 0) await this.closeBrowser();
+  }
+
   /** Close every context and the browser. The pool may be used again afterwards (it relaunches). */
   async close(): Promise<void> {
     const accounts = [...this.entries.keys()];
     await Promise.all(accounts.map((a) => this.closeAccount(a)));
+    await this.closeBrowser();
+  }
+
+  /** Whether a browser is running (or starting) now. */
+  get browserOpen(): boolean {
+    return this.browser !== null;
+  }
+
+  /** Every browser close under way: close() waits for one an idle account's retirement started. */
+  private readonly closing = new Set<Promise<void>>();
+
+  private async closeBrowser(): Promise<void> {
     const browser = this.browser;
     this.browser = null;
-    const b = await browser?.catch(() => null);
-    if (b?.connected) await b.close().catch(() => {});
+    if (browser) {
+      const done = browser
+        .then((b) => (b.connected ? b.close() : undefined))
+        .catch(() => {})
+        .finally(() => this.closing.delete(done));
+      this.closing.add(done);
+    }
+    await Promise.all([...this.closing]);
   }
 
   private getBrowser(): Promise<Browser> {
