@@ -1,5 +1,7 @@
 import type { Runner } from "./runner.js";
 
+const HANG_AFTER_HANDBACK_MS = 10_000;
+
 /**
  * First SIGINT/SIGTERM: stop claiming, give running jobs `graceMs`, then hand them back to the queue.
  * Second: hand back at once (SQLite writes are synchronous, a few ms) and exit.
@@ -20,7 +22,11 @@ export function handleShutdownSignals(
     notify(
       `${signal}: no new tasks will start; running ones get ${Math.round(graceMs / 1000)} s to finish (signal again to stop now)`,
     );
-    void runner.stop(graceMs);
+    void runner.stop(graceMs).then(() => {
+      // The tasks are back in the queue; a job that ignores its abort (a hung browser call) must not
+      // keep the process alive past this. Unref'd: a clean finish exits sooner by itself.
+      setTimeout(() => process.exit(130), HANG_AFTER_HANDBACK_MS).unref();
+    });
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
