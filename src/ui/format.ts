@@ -70,20 +70,25 @@ export function eventJson(e: TaskEvent) {
 // East Asian wide and fullwidth ranges (CJK, kana, hangul, fullwidth forms, emoji): two terminal columns.
 const WIDE =
   /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+// ANSI colour sequences (ESC [ … m) take no columns.
+const ANSI = /\x1b\[[0-9;]*m/g;
 
-/**
- * Cut text to `max` terminal columns with an ellipsis. Done here rather than by the table library's
- * colWidths, which measures every cell with a full Unicode width library and costs more than the rest
- * of `topn tasks` put together on a 50-row listing.
- */
+const charWidth = (ch: string): number => (WIDE.test(ch) ? 2 : 1);
+
+/** Terminal columns a string takes: wide CJK characters count two, colour codes none. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text.replace(ANSI, "")) width += charWidth(ch);
+  return width;
+}
+
+/** Cut text to `max` terminal columns with an ellipsis. */
 export function fitColumns(text: string, max: number): string {
   let width = 0;
   let out = "";
   for (const ch of text) {
-    const w = WIDE.test(ch) ? 2 : 1;
-    if (width + w > max - 1) {
-      return `${out}…`;
-    }
+    const w = charWidth(ch);
+    if (width + w > max - 1) return `${out}…`;
     width += w;
     out += ch;
   }

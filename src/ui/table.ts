@@ -1,36 +1,21 @@
-import Table from "cli-table3";
+import { displayWidth } from "./format.js";
 
-const BORDERLESS = Object.fromEntries(
-  [
-    "top",
-    "top-mid",
-    "top-left",
-    "top-right",
-    "bottom",
-    "bottom-mid",
-    "bottom-left",
-    "bottom-right",
-    "left",
-    "left-mid",
-    "mid",
-    "mid-mid",
-    "right",
-    "right-mid",
-    "middle",
-  ].map((k) => [k, ""]),
-);
-
-/** A borderless table, like `ps` or `kubectl get`: easy to read, grep and paste. Cells are pre-fitted. */
-export function renderTable(head: string[], rows: string[][]): string {
-  const table = new Table({
-    head,
-    chars: BORDERLESS,
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 2 },
-  });
-  table.push(...rows);
-  return table
-    .toString()
-    .split("\n")
-    .map((l) => l.trimEnd())
+/**
+ * A borderless table, like `ps` or `kubectl get`: easy to read, grep and paste. Cells are pre-fitted.
+ * Written here rather than with cli-table3: measuring every cell with its full Unicode width library cost
+ * 15–25 ms on a 50-row listing, more than opening a 100,000-task database and querying it.
+ */
+export function renderTable(head: string[], rows: string[][], gap = 2): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, col) => Math.max(...all.map((r) => displayWidth(r[col] ?? ""))));
+  return all
+    .map((r) =>
+      r
+        .map((cell, col) =>
+          col === r.length - 1 ? cell : cell + " ".repeat(widths[col]! - displayWidth(cell) + gap),
+        )
+        .join("")
+        .trimEnd(),
+    )
     .join("\n");
 }
