@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { createContext, type Context } from "./context.js";
-import { ExitCode, UsageError } from "./errors.js";
+import { type Context, createContext } from "./context.js";
+import { ExitCode, problemLine, UsageError } from "./errors.js";
 
 // The only top-level catch and the only process exit code decision. Commands are loaded lazily, so
 // `topn --help` and `topn tasks` never pay for the browser driver or the Markdown renderer.
@@ -204,7 +204,7 @@ export function report(ctx: Context, e: unknown): number {
     return EXIT.usage;
   }
   if (e instanceof UsageError) {
-    ctx.err(`topn: ${e.message}${e.hint ? `; ${e.hint}` : ""}`);
+    ctx.err(problemLine(e));
     if (ctx.debug) ctx.err(e.stack ?? "");
     return EXIT.usage;
   }

@@ -22,6 +22,11 @@ export class UsageError extends Error {
   }
 }
 
+/** The one line a person sees for an error with a hint: "topn: what is wrong; how to fix it". */
+export function problemLine(e: { message: string; hint?: string | undefined }): string {
+  return `topn: ${e.message}${e.hint ? `; ${e.hint}` : ""}`;
+}
+
 /**
  * Why a task failed. `transient` kinds are retried with back-off; the others fail the task at once,
  * because repeating them cannot help until a person acts.

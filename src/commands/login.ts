@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Context } from "../context.js";
-import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
 import { FileCredentialStore } from "../credentials/file.js";
-import { UsageError } from "../errors.js";
+import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
+import { problemLine, UsageError } from "../errors.js";
 import { abortOnSignals } from "../runner/signals.js";
 import type { LoginResult } from "../zhihu/login.js";
 
@@ -53,7 +53,7 @@ export async function login(ctx: Context, platform: string, opts: LoginOptions):
     else result = await flows.browserLogin(base);
   } catch (e) {
     if (!(e instanceof flows.LoginError)) throw e;
-    ctx.err(`topn: ${e.message}${e.hint ? `; ${e.hint}` : ""}`);
+    ctx.err(problemLine(e));
     return e.kind === "interrupted" ? 130 : 1;
   } finally {
     interrupt.dispose();

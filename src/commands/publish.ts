@@ -1,6 +1,6 @@
 import { prepareArticle } from "../article/index.js";
 import type { Context } from "../context.js";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode, problemLine, UsageError } from "../errors.js";
 import { loadPlatform } from "../platforms.js";
 import type { NewTask } from "../store/tasks.js";
 import { displayFile, formatTime, taskJson } from "../ui/format.js";
@@ -62,7 +62,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     }
   }
   if (problems.length > 0) {
-    for (const p of problems) ctx.err(`topn: ${p.message}${p.hint ? `; ${p.hint}` : ""}`);
+    for (const p of problems) ctx.err(problemLine(p));
     if (problems.length > 1 || files.length > 1) ctx.err("topn: nothing was enqueued");
     throw new ExitCode(2);
   }

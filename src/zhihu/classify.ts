@@ -29,7 +29,10 @@ interface Rule {
   fail: (r: Reading, c: ClassifyContext) => TaskFailure;
 }
 
-const loginHint = (c: ClassifyContext) => `log in again: topn login zhihu --account ${c.account}`;
+/** What a person types to renew an account's session. */
+export const loginCommand = (account: string): string => `topn login zhihu --account ${account}`;
+
+const loginHint = (c: ClassifyContext) => `log in again: ${loginCommand(c.account)}`;
 const said = (r: Reading) => (r.message ? `: ${r.message}` : "");
 const codeOf = (r: Reading) => `HTTP ${r.status}${r.code !== null ? `, code ${r.code}` : ""}`;
 

@@ -6,17 +6,17 @@ import type { PoolLease } from "../browser/pool.js";
 import type { CredentialStore } from "../credentials/index.js";
 import { TaskFailure } from "../errors.js";
 import { ZHUANLAN } from "./api.js";
+import { loginCommand } from "./classify.js";
 import type { SessionCookie } from "./cookies.js";
+import { hasLoginCookie } from "./session-check.js";
 
 const NAVIGATION_TIMEOUT_MS = 30_000;
 export const PLATFORM = "zhihu";
 
-export const loginCommand = (account: string): string => `topn login zhihu --account ${account}`;
-
 /** The account's saved session cookies; none saved → session_expired naming the login command. */
 export async function sessionCookies(store: CredentialStore, account: string): Promise<SessionCookie[]> {
   const session = await store.get(PLATFORM, account);
-  if (!session?.cookies.some((c) => c.name === "z_c0" && c.value !== "")) {
+  if (!session || !hasLoginCookie(session.cookies)) {
     throw new TaskFailure(
       "session_expired",
       "load session",
