@@ -1,5 +1,5 @@
-import { resolveHome } from "./store/home.js";
 import type { Store } from "./store/db.js";
+import { resolveHome } from "./store/home.js";
 
 /** What every command gets: streams, environment and lazily opened data folder and store. */
 export interface Context {

@@ -4,11 +4,11 @@
 
 import chalk from "chalk";
 import type { Context } from "../context.js";
-import { renderTable } from "../ui/table.js";
-import { abortOnSignals } from "../runner/signals.js";
 import type { StoredSession } from "../credentials/index.js";
+import { abortOnSignals } from "../runner/signals.js";
 import type { Account } from "../store/accounts.js";
 import { fitColumns, formatTime } from "../ui/format.js";
+import { renderTable } from "../ui/table.js";
 import type { AccountCheck } from "../zhihu/session-check.js";
 import { openCredentials } from "./login.js";
 

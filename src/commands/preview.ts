@@ -2,7 +2,11 @@ import { preview } from "../article/preview.js";
 import type { Context } from "../context.js";
 import { displayFile } from "../ui/format.js";
 
-export async function previewCommand(ctx: Context, file: string, opts: { out?: string; png?: string }): Promise<number> {
+export async function previewCommand(
+  ctx: Context,
+  file: string,
+  opts: { out?: string; png?: string },
+): Promise<number> {
   const result = await preview({
     file,
     cwd: ctx.cwd,

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Context } from "../context.js";
+import { UsageError } from "../errors.js";
 import { artifactsDir } from "../store/home.js";
 import {
   colourStatus,
@@ -11,7 +12,6 @@ import {
   formatTime,
   taskJson,
 } from "../ui/format.js";
-import { UsageError } from "../errors.js";
 import { parseTaskId } from "./ids.js";
 
 export async function show(ctx: Context, idText: string, opts: { json?: boolean }): Promise<number> {

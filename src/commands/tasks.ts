@@ -1,5 +1,4 @@
 import type { Context } from "../context.js";
-import { renderTable } from "../ui/table.js";
 import { UsageError } from "../errors.js";
 import { STATUSES, type TaskStatus } from "../store/tasks.js";
 import {
@@ -11,6 +10,7 @@ import {
   formatTime,
   taskJson,
 } from "../ui/format.js";
+import { renderTable } from "../ui/table.js";
 
 export interface TasksOptions {
   status?: string;

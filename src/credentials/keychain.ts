@@ -9,8 +9,8 @@ import {
   checkKey,
   decodeSession,
   encodeSession,
-  serviceName,
   type StoredSession,
+  serviceName,
 } from "./session.js";
 
 type Keyring = typeof import("@napi-rs/keyring");
