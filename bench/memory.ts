@@ -62,7 +62,11 @@ export async function peakMemory(accounts = 5, perAccount = 4): Promise<Row> {
     };
     for (let a = 0; a < accounts; a++) {
       const acct = sim.createAccount(`bench${a}`);
-      const login = await run(["login", "zhihu", "--account", acct.name, "--cookies", "-"], env, acct.cookieHeader).done;
+      const login = await run(
+        ["login", "zhihu", "--account", acct.name, "--cookies", "-"],
+        env,
+        acct.cookieHeader,
+      ).done;
       if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
       const files: string[] = [];
       for (let i = 0; i < perAccount; i++) {

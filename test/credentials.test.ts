@@ -19,8 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { openCredentialStore, type StoredSession } from "../src/credentials/index.js";
 import { FileCredentialStore } from "../src/credentials/file.js";
+import { openCredentialStore, type StoredSession } from "../src/credentials/index.js";
 import { UsageError } from "../src/errors.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

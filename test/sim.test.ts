@@ -4,16 +4,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { launchBrowser } from "../src/browser/launch.js";
 import { Faults } from "./sim/faults.js";
-import { type AccountInfo, SOFT_404_TITLE, type Simulator, startSimulator } from "./sim/index.js";
+import { type AccountInfo, type Simulator, SOFT_404_TITLE, startSimulator } from "./sim/index.js";
 
 // A 1×1 PNG.
 const PNG = Buffer.from(

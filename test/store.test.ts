@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { UsageError } from "../src/errors.js";
 import { openConnection, openStore } from "../src/store/db.js";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../src/store/migrations.js";
 import type { NewTask } from "../src/store/tasks.js";
 import { TransitionRefused } from "../src/store/tasks.js";
-import { UsageError } from "../src/errors.js";
 import { tempDir } from "./helpers/run.js";
 
 const task = (over: Partial<NewTask> = {}): NewTask => ({

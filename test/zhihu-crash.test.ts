@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { makePng } from "./fixtures/article/images.js";
-import { zhihuWorld } from "./helpers/zhihu.js";
 import { collect, spawnTopn, topn, waitFor } from "./helpers/run.js";
+import { zhihuWorld } from "./helpers/zhihu.js";
 
 interface Case {
   name: string;

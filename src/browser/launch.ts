@@ -69,7 +69,8 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
   const tempDir =
     opts.userDataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), "topn-chrome-")) : undefined;
   const removeTemp = async (): Promise<void> => {
-    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true, maxRetries: 3 });
+    if (tempDir !== undefined)
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
 
   const { default: puppeteer } = await import("puppeteer-core");
@@ -96,7 +97,18 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
     throw error;
   }
   if (tempDir !== undefined) {
-    browser.once("disconnected", () => void removeTemp());
+    // "disconnected" comes when the pipe closes, which can be before Chrome has finished writing its profile
+    // on the way out; removing then races those writes. The process's exit is the moment nothing writes.
+    const proc = browser.process();
+    const exited = new Promise<void>((resolve) => {
+      if (proc === null || proc.exitCode !== null || proc.signalCode !== null) resolve();
+      else proc.once("exit", () => resolve());
+    });
+    browser.once("disconnected", () => {
+      void exited.then(removeTemp).catch(() => {
+        // A profile that cannot be removed is litter in the temp folder, not a failure of the work.
+      });
+    });
     // On process.exit (a second Ctrl-C) puppeteer kills Chrome synchronously; remove its profile too.
     const onExit = () => rmSync(tempDir, { recursive: true, force: true });
     process.once("exit", onExit);

@@ -1,7 +1,7 @@
 // HTML pages. Plausible enough for a client to open them, read cookies and run fetch from their origin.
 
-import type { Account, Article } from "./world.js";
 import { escapeHtml, scriptJson } from "./util.js";
+import type { Account, Article } from "./world.js";
 
 export const SOFT_404_TITLE = "你似乎来到了没有知识存在的荒原 - 知乎";
 

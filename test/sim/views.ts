@@ -1,7 +1,7 @@
 // JSON representations in Zhihu's shapes.
 
-import type { Account, Article, Column, Topic } from "./world.js";
 import { bare, stringifyWithBareIds } from "./util.js";
+import type { Account, Article, Column, Topic } from "./world.js";
 
 export const articleUrl = (id: string): string => `https://zhuanlan.zhihu.com/p/${id}`;
 
