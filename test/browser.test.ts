@@ -1,15 +1,25 @@
 // Finding and launching the browser. findBrowser cases never launch; one launch checks headless forcing and
-// the temporary profile's removal.
+// the temporary profile's removal, also after topn is killed.
 
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { candidatePaths, findBrowser } from "../src/browser/find.js";
 import { browserArgs, launchBrowser, resolveRules } from "../src/browser/launch.js";
 import { UsageError } from "../src/errors.js";
+import { collect, ROOT, tempDir, waitFor, waitForOutput } from "./helpers/run.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "topn-browser-test-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -140,8 +150,67 @@ describe("launchBrowser", () => {
     } finally {
       await browser.close();
     }
-    const deadline = Date.now() + 5000;
-    while (existsSync(profile!) && Date.now() < deadline) await sleep(20);
-    assert.equal(existsSync(profile!), false);
+    await waitFor("the profile's removal", () => !existsSync(profile!), { timeoutMs: 10_000 });
+  });
+
+  test("a killed topn takes its Chrome with it, and the next launch removes the profile it left", async (t) => {
+    const temp = tempDir(t, "topn-browser-tmpdir-");
+    // Profiles that must survive a sweep: a live topn's (this one), and a launch that has not named its owner yet.
+    const live = path.join(temp, "topn-chrome-live");
+    mkdirSync(live);
+    writeFileSync(path.join(live, "topn-owner"), `${os.hostname()}:${process.pid}:test`);
+    const unowned = path.join(temp, "topn-chrome-starting");
+    mkdirSync(unowned);
+    const profiles = () =>
+      readdirSync(temp)
+        .filter((n) => n.startsWith("topn-chrome-"))
+        .sort();
+
+    const launcher = (after: string) =>
+      spawn(
+        process.execPath,
+        [
+          "--import",
+          import.meta.resolve("tsx"),
+          "--input-type=module",
+          "-e",
+          `import { launchBrowser } from ${JSON.stringify(path.join(ROOT, "src/browser/launch.ts"))};
+          const browser = await launchBrowser({ headless: true });
+          console.log(JSON.stringify({ pid: browser.process().pid }));
+          ${after}`,
+        ],
+        { env: { ...process.env, TMPDIR: temp }, stdio: ["ignore", "pipe", "inherit"] },
+      );
+
+    const doomed = launcher("setInterval(() => {}, 60_000);");
+    const chrome = JSON.parse(await waitForOutput(doomed, /\{.*\}/)) as { pid: number };
+    const left = profiles().filter((n) => n !== "topn-chrome-live" && n !== "topn-chrome-starting");
+    assert.equal(left.length, 1, left.join());
+    doomed.kill("SIGKILL");
+    await waitFor("Chrome to exit after its topn was killed", () => !isRunning(chrome.pid));
+    assert.ok(existsSync(path.join(temp, left[0]!)), "the killed topn could not remove its profile");
+
+    const next = collect(launcher("await browser.close();"));
+    assert.equal((await next).code, 0);
+    await waitFor(
+      "the sweep and the second launch's own removal",
+      () => profiles().join() === "topn-chrome-live,topn-chrome-starting",
+    );
+    assert.ok(existsSync(live) && existsSync(unowned));
   });
 });
+
+/** Whether a process still runs; a zombie (exited, not yet reaped by whoever adopted it) does not. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return true;
+  }
+}

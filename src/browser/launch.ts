@@ -1,13 +1,10 @@
 // Launching the one browser a topn process uses. Tests and the demo point it at the Zhihu simulator with
 // TOPN_ZHIHU_RESOLVE; that mode changes only name resolution and certificate trust, nothing else.
 
-import { rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { Browser } from "puppeteer-core";
 import { UsageError } from "../errors.js";
 import { findBrowser } from "./find.js";
+import { makeTempProfile, sweepStaleProfiles } from "./profile.js";
 
 export interface LaunchOptions {
   headless: boolean;
@@ -66,12 +63,8 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
   const simulated = resolveRules(env) !== null;
   const headless = opts.headless || env.TOPN_HEADLESS === "1";
 
-  const tempDir =
-    opts.userDataDir === undefined ? await mkdtemp(path.join(os.tmpdir(), "topn-chrome-")) : undefined;
-  const removeTemp = async (): Promise<void> => {
-    if (tempDir !== undefined)
-      await rm(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-  };
+  const temp = opts.userDataDir === undefined ? await makeTempProfile() : undefined;
+  const swept = sweepStaleProfiles();
 
   const { default: puppeteer } = await import("puppeteer-core");
   let browser: Browser;
@@ -80,7 +73,10 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       executablePath,
       headless,
       args,
-      userDataDir: opts.userDataDir ?? tempDir,
+      userDataDir: opts.userDataDir ?? temp?.dir,
+      // Over a pipe, not a WebSocket: Chrome exits when its end of the pipe closes, so a topn that is killed
+      // (kill -9, the OOM killer, cron's timeout) takes its browser with it instead of leaving it running.
+      pipe: true,
       acceptInsecureCerts: simulated,
       defaultViewport: null,
       // --enable-automation sets navigator.webdriver, which anti-bot scripts commonly read; the person's own
@@ -93,10 +89,11 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       handleSIGHUP: false,
     });
   } catch (error) {
-    await removeTemp();
+    await Promise.all([temp?.remove(), swept]);
     throw error;
   }
-  if (tempDir !== undefined) {
+  await swept;
+  if (temp !== undefined) {
     // "disconnected" comes when the pipe closes, which can be before Chrome has finished writing its profile
     // on the way out; removing then races those writes. The process's exit is the moment nothing writes.
     const proc = browser.process();
@@ -105,12 +102,12 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       else proc.once("exit", () => resolve());
     });
     browser.once("disconnected", () => {
-      void exited.then(removeTemp).catch(() => {
-        // A profile that cannot be removed is litter in the temp folder, not a failure of the work.
+      void exited.then(temp.remove).catch(() => {
+        // A profile that cannot be removed is litter for the next launch's sweep, not a failure of the work.
       });
     });
     // On process.exit (a second Ctrl-C) puppeteer kills Chrome synchronously; remove its profile too.
-    const onExit = () => rmSync(tempDir, { recursive: true, force: true });
+    const onExit = () => temp.removeSync();
     process.once("exit", onExit);
     browser.once("disconnected", () => process.off("exit", onExit));
   }

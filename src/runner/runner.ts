@@ -1,9 +1,9 @@
 import PQueue from "p-queue";
 import { TaskFailure } from "../errors.js";
+import { isOwnerDead, newOwnerId } from "../owner.js";
 import type { JobContext, Platform, TaskSnapshot } from "../platform.js";
 import { artifactsDir } from "../store/home.js";
 import type { Task, TaskStore } from "../store/tasks.js";
-import { isOwnerDead, newOwnerId } from "./owner.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
 export type RunnerEvent =
