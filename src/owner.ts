@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
 // A lease owner names the runner process: host, pid and a random tag (pids are reused).
@@ -14,11 +15,22 @@ export function isOwnerDead(owner: string): boolean {
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false;
+  return isProcessGone(pid);
+}
+
+/** Whether no process with this pid runs on this host. A zombie (exited, not yet reaped) is gone. */
+export function isProcessGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return false;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else.
     return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  // In a container whose init never reaps, a killed process lingers as a zombie and still answers signal 0.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false; // no /proc (macOS, Windows): it answered, so it runs
   }
 }

@@ -3,22 +3,14 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { candidatePaths, findBrowser } from "../src/browser/find.js";
 import { browserArgs, launchBrowser, resolveRules } from "../src/browser/launch.js";
 import { UsageError } from "../src/errors.js";
+import { isProcessGone } from "../src/owner.js";
 import { collect, ROOT, tempDir, waitFor, waitForOutput } from "./helpers/run.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "topn-browser-test-"));
@@ -187,7 +179,7 @@ describe("launchBrowser", () => {
     const left = profiles().filter((n) => n !== "topn-chrome-live" && n !== "topn-chrome-starting");
     assert.equal(left.length, 1, left.join());
     doomed.kill("SIGKILL");
-    await waitFor("Chrome to exit after its topn was killed", () => !isRunning(chrome.pid));
+    await waitFor("Chrome to exit after its topn was killed", () => isProcessGone(chrome.pid));
     assert.ok(existsSync(path.join(temp, left[0]!)), "the killed topn could not remove its profile");
 
     const next = collect(launcher("await browser.close();"));
@@ -199,18 +191,3 @@ describe("launchBrowser", () => {
     assert.ok(existsSync(live) && existsSync(unowned));
   });
 });
-
-/** Whether a process still runs; a zombie (exited, not yet reaped by whoever adopted it) does not. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return true;
-  }
-}
