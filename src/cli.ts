@@ -1,18 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type Context, createContext } from "./context.js";
-import { ExitCode, problemLine, UsageError } from "./errors.js";
+import { EXIT, ExitCode, problemLine, UsageError } from "./errors.js";
 
 // The only top-level catch and the only process exit code decision. Commands are loaded lazily, so
 // `topn --help` and `topn tasks` never pay for the browser driver or the Markdown renderer.
-
-export const EXIT = {
-  ok: 0,
-  taskFailed: 1,
-  usage: 2,
-  internal: 70,
-  retryPending: 75,
-  interrupted: 130,
-} as const;
 
 const EXIT_HELP = `
 Exit codes:

@@ -78,10 +78,26 @@ export class TaskFailure extends Error {
   }
 }
 
+/** Every exit code topn uses; `topn --help` and the README list them. */
+export const EXIT = {
+  ok: 0,
+  taskFailed: 1,
+  usage: 2,
+  internal: 70,
+  retryPending: 75,
+  interrupted: 130,
+} as const;
+
 /** Thrown by a command after it has printed its own report, to set the exit code. */
 export class ExitCode extends Error {
   override readonly name = "ExitCode";
   constructor(readonly code: number) {
     super(`exit ${code}`);
   }
+}
+
+/** Library and D-Bus messages can run over several lines; one is enough to say what happened. */
+export function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return (text.split("\n")[0] ?? "").trim() || "unknown error";
 }

@@ -1,4 +1,5 @@
 import type { Context } from "../context.js";
+import { EXIT } from "../errors.js";
 import { loadPlatform } from "../platforms.js";
 import { tuningFromEnv } from "../runner/config.js";
 import { Runner, type RunOptions, type RunSummary } from "../runner/runner.js";
@@ -34,12 +35,12 @@ export async function drive(
   try {
     const summary = await runner.run(opts);
     const code = summary.interrupted
-      ? 130
+      ? EXIT.interrupted
       : summary.failed.length > 0
-        ? 1
+        ? EXIT.taskFailed
         : summary.retrying.length > 0
-          ? 75
-          : 0;
+          ? EXIT.retryPending
+          : EXIT.ok;
     return { code, summary };
   } finally {
     signals.dispose();

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import type { Context } from "../context.js";
 import { FileCredentialStore } from "../credentials/file.js";
 import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
-import { problemLine, UsageError } from "../errors.js";
+import { EXIT, problemLine, UsageError } from "../errors.js";
 import { abortOnSignals } from "../runner/signals.js";
 import type { LoginResult } from "../zhihu/login.js";
 
@@ -54,7 +54,7 @@ export async function login(ctx: Context, platform: string, opts: LoginOptions):
   } catch (e) {
     if (!(e instanceof flows.LoginError)) throw e;
     ctx.err(problemLine(e));
-    return e.kind === "interrupted" ? 130 : 1;
+    return e.kind === "interrupted" ? EXIT.interrupted : EXIT.taskFailed;
   } finally {
     interrupt.dispose();
   }

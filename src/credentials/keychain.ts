@@ -2,7 +2,7 @@
 // @napi-rs/keyring, and the probe that decides whether one answers at all.
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
-import { UsageError } from "../errors.js";
+import { firstLine, UsageError } from "../errors.js";
 import type { FileCredentialStore } from "./file.js";
 import {
   type CredentialStore,
@@ -171,10 +171,4 @@ async function probeHere(timeoutMs: number): Promise<ProbeResult> {
   } catch (err) {
     return { ok: false, ms: Math.round(performance.now() - started), reason: firstLine(err) };
   }
-}
-
-/** Library and D-Bus messages can run over several lines; one is enough to say what happened. */
-function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return (text.split("\n")[0] ?? "").trim() || "unknown error";
 }

@@ -3,6 +3,7 @@
 // Zhihu ends sessions long before their cookies expire, so only this live answer counts.
 
 import type { Browser, BrowserContext, Cookie, Page } from "puppeteer-core";
+import { firstLine } from "../errors.js";
 import { type SessionCookie, toPuppeteerCookies } from "./cookies.js";
 
 export const ME_URL = "https://www.zhihu.com/api/v4/me";
@@ -174,11 +175,6 @@ export async function checkSession(
   } finally {
     await opened.context.close().catch(() => {});
   }
-}
-
-export function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return (text.split("\n")[0] ?? "").trim() || "unknown error";
 }
 
 export type SessionState = "ok" | "missing" | MeState;
