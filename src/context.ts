@@ -6,7 +6,6 @@ export interface Context {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly debug: boolean;
-  readonly interactive: boolean;
   out(line: string): void;
   err(line: string): void;
   /** One-line notice on stderr, each distinct text once per process. */
@@ -20,7 +19,7 @@ export function createContext(opts: {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   debug?: boolean;
-  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }): Context {
   const env = opts.env ?? process.env;
@@ -33,7 +32,6 @@ export function createContext(opts: {
     env,
     cwd: opts.cwd ?? process.cwd(),
     debug: opts.debug ?? false,
-    interactive: Boolean(stdout.isTTY),
     out: (line) => void stdout.write(`${line}\n`),
     err: (line) => void stderr.write(`${line}\n`),
     warn(message) {

@@ -4,6 +4,7 @@ import { isOwnerDead, newOwnerId } from "../owner.js";
 import type { JobContext, Platform, TaskSnapshot } from "../platform.js";
 import { artifactsDir } from "../store/home.js";
 import type { Task, TaskStore } from "../store/tasks.js";
+import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./config.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
 export type RunnerEvent =
@@ -25,7 +26,6 @@ export interface RunnerOptions {
   leaseMs?: number;
   pollMs?: number;
   retry?: RetryPolicy;
-  owner?: string;
   onEvent?: (e: RunnerEvent) => void;
 }
 
@@ -81,10 +81,10 @@ export class Runner {
 
   constructor(private readonly opts: RunnerOptions) {
     this.store = opts.store;
-    this.owner = opts.owner ?? newOwnerId();
+    this.owner = newOwnerId();
     this.concurrency = Math.max(1, opts.concurrency ?? 2);
-    this.leaseMs = opts.leaseMs ?? 60_000;
-    this.pollMs = opts.pollMs ?? 1_000;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.global = new PQueue({ concurrency: this.concurrency });
   }

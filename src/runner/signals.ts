@@ -1,3 +1,4 @@
+import { EXIT } from "../errors.js";
 import type { Runner } from "./runner.js";
 
 const HANG_AFTER_HANDBACK_MS = 10_000;
@@ -10,13 +11,13 @@ export function handleShutdownSignals(
   runner: Runner,
   graceMs: number,
   notify: (message: string) => void,
-): { dispose(): void; received(): NodeJS.Signals | undefined } {
+): { dispose(): void } {
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
       notify(`${signal} again: handing running tasks back and exiting now`);
       runner.handBackAll();
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
     received = signal;
     notify(
@@ -25,7 +26,7 @@ export function handleShutdownSignals(
     void runner.stop(graceMs).then(() => {
       // The tasks are back in the queue; a job that ignores its abort (a hung browser call) must not
       // keep the process alive past this. Unref'd: a clean finish exits sooner by itself.
-      setTimeout(() => process.exit(130), HANG_AFTER_HANDBACK_MS).unref();
+      setTimeout(() => process.exit(EXIT.interrupted), HANG_AFTER_HANDBACK_MS).unref();
     });
   };
   process.on("SIGINT", onSignal);
@@ -35,7 +36,6 @@ export function handleShutdownSignals(
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     },
-    received: () => received,
   };
 }
 
@@ -47,7 +47,7 @@ export function handleShutdownSignals(
 export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
     controller.abort(new Error(`interrupted by ${signal}`));
   };
   process.on("SIGINT", onSignal);

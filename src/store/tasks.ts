@@ -176,7 +176,7 @@ export class TaskStore {
       checkpoint: db.prepare(
         `UPDATE tasks SET checkpoint = @checkpoint, draft_id = coalesce(@draftId, draft_id), url = coalesce(@url, url),
            state = coalesce(@state, state), updated_at = @now
-         WHERE ${lease}`,
+         WHERE ${lease} RETURNING attempts`,
       ),
       succeed: db.prepare(
         `UPDATE tasks SET status = 'succeeded', url = @url, draft_id = @articleId, checkpoint = 'published',
@@ -201,11 +201,8 @@ export class TaskStore {
            error_step = @step, error_message = @message, finished_at = @now, updated_at = @now
          WHERE ${lease} RETURNING *`,
       ),
-      expired: db.prepare<[number], TaskRow>(
-        "SELECT * FROM tasks WHERE status = 'running' AND lease_expires_at < ? ORDER BY id",
-      ),
-      runningOwners: db.prepare<[], { id: number; lease_owner: string }>(
-        "SELECT id, lease_owner FROM tasks WHERE status = 'running'",
+      running: db.prepare<[], { id: number; lease_owner: string | null; lease_expires_at: number | null }>(
+        "SELECT id, lease_owner, lease_expires_at FROM tasks WHERE status = 'running' ORDER BY id",
       ),
       byId: db.prepare<[number], TaskRow>("SELECT * FROM tasks WHERE id = ?"),
       events: db.prepare<[number], EventRow>("SELECT * FROM task_events WHERE task_id = ? ORDER BY id"),
@@ -320,7 +317,7 @@ export class TaskStore {
   ): boolean {
     return this.db
       .transaction(() => {
-        const changed = this.s.checkpoint.run({
+        const row = this.s.checkpoint.get({
           id,
           owner,
           now,
@@ -328,10 +325,9 @@ export class TaskStore {
           draftId: patch.draftId ?? null,
           url: patch.url ?? null,
           state: patch.state ? JSON.stringify(patch.state) : null,
-        }).changes;
-        if (changed === 0) return false;
-        const attempt = this.get(id)?.attempts ?? 0;
-        this.event(id, "running", attempt, patch.message ?? patch.checkpoint, now);
+        }) as { attempts: number } | undefined;
+        if (!row) return false;
+        this.event(id, "running", row.attempts, patch.message ?? patch.checkpoint, now);
         return true;
       })
       .immediate();
@@ -349,9 +345,10 @@ export class TaskStore {
           | TaskRow
           | undefined;
         if (!row) return undefined;
-        this.s.remember.run({ ...toTask(row), articleId: result.articleId, url: result.url, now });
+        const task = toTask(row);
+        this.s.remember.run({ ...task, articleId: result.articleId, url: result.url, now });
         this.event(id, "succeeded", row.attempts, `published: ${result.url}`, now);
-        return toTask(row);
+        return task;
       })
       .immediate();
   }
@@ -401,14 +398,17 @@ export class TaskStore {
    * The attempt stays counted; a task out of attempts fails instead of looping on a crash.
    */
   recover(isOwnerDead: (owner: string) => boolean, now = Date.now()): Task[] {
-    const expired = new Map(this.s.expired.all(now).map((r) => [r.id, r.lease_owner ?? ""]));
-    for (const r of this.s.runningOwners.all())
-      if (isOwnerDead(r.lease_owner)) expired.set(r.id, r.lease_owner);
-    if (expired.size === 0) return [];
+    const gone = new Map<number, string>();
+    for (const r of this.s.running.all()) {
+      const owner = r.lease_owner ?? "";
+      if ((r.lease_expires_at !== null && r.lease_expires_at < now) || isOwnerDead(owner))
+        gone.set(r.id, owner);
+    }
+    if (gone.size === 0) return [];
     return this.db
       .transaction(() => {
         const recovered: Task[] = [];
-        for (const [id, owner] of expired) {
+        for (const [id, owner] of gone) {
           const task = this.get(id);
           if (task?.status !== "running" || task.leaseOwner !== owner) continue;
           const why = `runner ${owner} stopped during attempt ${task.attempts} (lease expired or process gone)`;
