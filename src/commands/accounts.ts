@@ -7,8 +7,9 @@ import type { Context } from "../context.js";
 import type { StoredSession } from "../credentials/index.js";
 import { abortOnSignals } from "../runner/signals.js";
 import type { Account } from "../store/accounts.js";
-import { fitColumns, formatTime } from "../ui/format.js";
+import { fitColumns, formatTime, iso } from "../ui/format.js";
 import { renderTable } from "../ui/table.js";
+import { loginCommand } from "../zhihu/classify.js";
 import type { AccountCheck } from "../zhihu/session-check.js";
 import { openCredentials } from "./login.js";
 
@@ -18,8 +19,6 @@ export interface AccountsOptions {
 }
 
 const PLATFORM = "zhihu";
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export async function accounts(ctx: Context, opts: AccountsOptions): Promise<number> {
   const store = await ctx.store();
@@ -88,10 +87,10 @@ export async function accounts(ctx: Context, opts: AccountsOptions): Promise<num
     bad++;
     const fix =
       c.state === "needs_verification"
-        ? `open ${c.url} in a browser and pass the check, or log in again: topn login ${PLATFORM} --account ${c.account}`
+        ? `open ${c.url} in a browser and pass the check, or log in again: ${loginCommand(c.account)}`
         : c.state === "error"
-          ? `try again later; if it persists, log in again: topn login ${PLATFORM} --account ${c.account}`
-          : `log in again: topn login ${PLATFORM} --account ${c.account}`;
+          ? `try again later; if it persists, log in again: ${loginCommand(c.account)}`
+          : `log in again: ${loginCommand(c.account)}`;
     ctx.err(`topn: account ${c.account}: ${c.message ?? c.state}; ${fix}`);
   }
   return bad > 0 ? 1 : 0;

@@ -3,6 +3,7 @@
 
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
+import { loginCommand } from "../zhihu/classify.js";
 import { chooseAccount } from "./account-choice.js";
 import { openCredentials, requireZhihu, sessionLocation } from "./login.js";
 
@@ -39,7 +40,7 @@ export async function logout(ctx: Context, platform: string, opts: LogoutOptions
     .filter((t) => t.platform === PLATFORM).length;
   if (queued > 0) {
     ctx.warn(
-      `${queued} queued task(s) of account ${name} will fail until it logs in again: topn login ${PLATFORM} --account ${name}`,
+      `${queued} queued task(s) of account ${name} will fail until it logs in again: ${loginCommand(name)}`,
     );
   }
   return 0;

@@ -43,7 +43,6 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
         );
       }
       const previous = opts.new ? undefined : store.tasks.articleFor(module.name, account, file);
-      const leftover = opts.new ? undefined : store.tasks.leftoverDraft(module.name, account, file);
       tasks.push({
         platform: module.name,
         account,
@@ -53,7 +52,10 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
         runAt,
         maxAttempts: opts.maxAttempts,
         forceNew: Boolean(opts.new),
-        draftId: previous?.articleId ?? leftover ?? null,
+        // A draft a failed or cancelled task left behind is reused rather than made again.
+        draftId: opts.new
+          ? null
+          : (previous?.articleId ?? store.tasks.leftoverDraft(module.name, account, file) ?? null),
         state: previous ? { updates: previous.articleId } : {},
       });
     } catch (e) {

@@ -20,7 +20,7 @@ export function colourStatus(status: string): string {
   return (COLOURS[status] ?? ((s: string) => s))(status);
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Local time, minute precision: what a person typed in --at. */
 export function formatTime(ms: number | null): string {
