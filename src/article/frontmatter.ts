@@ -77,7 +77,7 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
   for (const key of Object.keys(fields).sort((a, b) => (keyLines[a] ?? 0) - (keyLines[b] ?? 0))) {
     if (!KNOWN_KEYS.has(key)) {
       out.warnings.push(
-        `${at(key)}: unknown front matter key "${key}" ignored (known: title, topics, column, cover, comments, zhihu_id)`,
+        `${at(key)}: unknown front matter key "${key}" ignored (known: ${[...KNOWN_KEYS].join(", ")})`,
       );
     }
   }

@@ -121,13 +121,7 @@ function locate(ref: ImageRef, ctx: LoadContext, where: string): Location {
       "use a local path or an https:// URL",
     );
   }
-  let decoded = src.replace(/[?#].*$/, "");
-  try {
-    decoded = decodeURI(decoded);
-  } catch {
-    // A literal % in a file name: use the text as written.
-  }
-  return { kind: "file", path: path.resolve(ctx.baseDir, decoded) };
+  return { kind: "file", path: path.resolve(ctx.baseDir, decodeSafe(src.replace(/[?#].*$/, ""))) };
 }
 
 async function readLocal(file: string, ref: ImageRef, where: string): Promise<Buffer> {
@@ -205,6 +199,7 @@ function tooLarge(where: string, src: string, size: number, atLeast = false): Us
   );
 }
 
+/** A literal % in a file name is not an escape: then the text is used as written. */
 function decodeSafe(src: string): string {
   try {
     return decodeURI(src);
@@ -215,8 +210,9 @@ function decodeSafe(src: string): string {
 
 /** Sniffs the type from the bytes (never the name) and reads the dimensions. */
 export function describe(bytes: Buffer, source: string, ref: ImageRef, where: string): ImageAsset {
-  const name = decodeSafe(ref.src.startsWith("data:") ? "data: URL" : ref.src);
-  if (bytes.length > MAX_IMAGE_BYTES) throw tooLarge(where, name, bytes.length);
+  const label = ref.src.startsWith("data:") ? "data: URL" : ref.src;
+  const name = decodeSafe(label);
+  if (bytes.length > MAX_IMAGE_BYTES) throw tooLarge(where, label, bytes.length);
   let size: ReturnType<typeof imageSize>;
   try {
     size = imageSize(bytes);

@@ -20,7 +20,6 @@ export interface PreviewOptions {
   out?: string;
   /** Also screenshot the page (full height) to this PNG, with the browser topn uses. */
   png?: string;
-  signal?: AbortSignal;
   /** What relative `file`, `out` and `png` are relative to (default: the process's cwd). */
   cwd?: string;
 }
@@ -43,13 +42,12 @@ export function defaultPreviewPath(file: string): string {
 
 export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const article = await prepareArticle(opts.file, { cwd, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const article = await prepareArticle(opts.file, { cwd });
   const { html, references } = renderArticleParts(article, dataUrl);
   const out = path.resolve(cwd, opts.out ?? defaultPreviewPath(article.file));
   await writeFile(out, previewPage(article, html, references));
   const result: PreviewResult = { html, out, warnings: article.warnings };
   if (opts.png !== undefined) {
-    opts.signal?.throwIfAborted();
     result.png = path.resolve(cwd, opts.png);
     await screenshot(out, result.png);
   }

@@ -1,7 +1,7 @@
 // Finding a Chrome-family executable: an explicit TOPN_BROWSER wins and must be usable; otherwise the
 // usual install locations for the platform, then PATH. No download: topn drives the browser you have.
 
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 
@@ -84,13 +84,8 @@ export function findBrowser(
 ): string {
   const explicit = env.TOPN_BROWSER;
   if (explicit) {
-    let isFile = false;
-    try {
-      isFile = statSync(explicit).isFile();
-    } catch {
-      throw new UsageError(`TOPN_BROWSER=${explicit} does not exist`, INSTALL_HINT);
-    }
-    if (!isFile || !usable(explicit, platform)) {
+    if (!existsSync(explicit)) throw new UsageError(`TOPN_BROWSER=${explicit} does not exist`, INSTALL_HINT);
+    if (!usable(explicit, platform)) {
       throw new UsageError(`TOPN_BROWSER=${explicit} is not an executable file`, INSTALL_HINT);
     }
     return explicit;

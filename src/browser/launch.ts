@@ -8,8 +8,6 @@ import { makeTempProfile, sweepStaleProfiles } from "./profile.js";
 
 export interface LaunchOptions {
   headless: boolean;
-  /** Profile folder; a temporary one (removed when the browser goes away) when omitted. */
-  userDataDir?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -63,7 +61,7 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
   const simulated = resolveRules(env) !== null;
   const headless = opts.headless || env.TOPN_HEADLESS === "1";
 
-  const temp = opts.userDataDir === undefined ? await makeTempProfile() : undefined;
+  const temp = await makeTempProfile();
   const swept = sweepStaleProfiles();
 
   const { default: puppeteer } = await import("puppeteer-core");
@@ -73,7 +71,7 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       executablePath,
       headless,
       args,
-      userDataDir: opts.userDataDir ?? temp?.dir,
+      userDataDir: temp.dir,
       // Over a pipe, not a WebSocket: Chrome exits when its end of the pipe closes, so a topn that is killed
       // (kill -9, the OOM killer, cron's timeout) takes its browser with it instead of leaving it running.
       pipe: true,
@@ -89,27 +87,25 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
       handleSIGHUP: false,
     });
   } catch (error) {
-    await Promise.all([temp?.remove(), swept]);
+    await Promise.all([temp.remove(), swept]);
     throw error;
   }
   await swept;
-  if (temp !== undefined) {
-    // "disconnected" comes when the pipe closes, which can be before Chrome has finished writing its profile
-    // on the way out; removing then races those writes. The process's exit is the moment nothing writes.
-    const proc = browser.process();
-    const exited = new Promise<void>((resolve) => {
-      if (proc === null || proc.exitCode !== null || proc.signalCode !== null) resolve();
-      else proc.once("exit", () => resolve());
+  // "disconnected" comes when the pipe closes, which can be before Chrome has finished writing its profile
+  // on the way out; removing then races those writes. The process's exit is the moment nothing writes.
+  const proc = browser.process();
+  const exited = new Promise<void>((resolve) => {
+    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) resolve();
+    else proc.once("exit", () => resolve());
+  });
+  browser.once("disconnected", () => {
+    void exited.then(temp.remove).catch(() => {
+      // A profile that cannot be removed is litter for the next launch's sweep, not a failure of the work.
     });
-    browser.once("disconnected", () => {
-      void exited.then(temp.remove).catch(() => {
-        // A profile that cannot be removed is litter for the next launch's sweep, not a failure of the work.
-      });
-    });
-    // On process.exit (a second Ctrl-C) puppeteer kills Chrome synchronously; remove its profile too.
-    const onExit = () => temp.removeSync();
-    process.once("exit", onExit);
-    browser.once("disconnected", () => process.off("exit", onExit));
-  }
+  });
+  // On process.exit (a second Ctrl-C) puppeteer kills Chrome synchronously; remove its profile too.
+  const onExit = () => temp.removeSync();
+  process.once("exit", onExit);
+  browser.once("disconnected", () => process.off("exit", onExit));
   return browser;
 }

@@ -11,8 +11,6 @@ export interface PoolOptions {
   headless?: boolean;
   /** Close an account's context after it has had no lease for this long (default 30 s). */
   idleMs?: number;
-  /** For tests: how the browser is started. */
-  launch?: () => Promise<Browser>;
 }
 
 /** An account's context, held by one job until `release()`. */
@@ -142,14 +140,10 @@ export class BrowserPool {
 
   private getBrowser(): Promise<Browser> {
     if (!this.browser) {
-      const launching = (
-        this.opts.launch ??
-        (() =>
-          launchBrowser({
-            headless: this.opts.headless ?? true,
-            ...(this.opts.env ? { env: this.opts.env } : {}),
-          }))
-      )();
+      const launching = launchBrowser({
+        headless: this.opts.headless ?? true,
+        ...(this.opts.env ? { env: this.opts.env } : {}),
+      });
       this.browser = launching;
       launching.then(
         (b) =>

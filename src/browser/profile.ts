@@ -20,8 +20,8 @@ export interface TempProfile {
   removeSync(): void;
 }
 
-export async function makeTempProfile(tmp = os.tmpdir()): Promise<TempProfile> {
-  const dir = await mkdtemp(path.join(tmp, PREFIX));
+export async function makeTempProfile(): Promise<TempProfile> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX));
   // Written before Chrome starts: a folder without it is someone's launch in progress and is never swept.
   await writeFile(path.join(dir, OWNER_FILE), newOwnerId());
   const options = { recursive: true, force: true, maxRetries: 5, retryDelay: 50 };
@@ -32,24 +32,22 @@ export async function makeTempProfile(tmp = os.tmpdir()): Promise<TempProfile> {
   };
 }
 
-/** Removes the temp profiles whose topn process has died on this host; returns how many. Never throws. */
-export async function sweepStaleProfiles(tmp = os.tmpdir()): Promise<number> {
+/** Removes the temp profiles whose topn process has died on this host. Never throws. */
+export async function sweepStaleProfiles(): Promise<void> {
+  const tmp = os.tmpdir();
   let names: string[];
   try {
     names = (await readdir(tmp)).filter((name) => name.startsWith(PREFIX));
   } catch {
-    return 0;
+    return;
   }
-  let removed = 0;
   for (const name of names) {
     const dir = path.join(tmp, name);
     try {
       if (!isOwnerDead((await readFile(path.join(dir, OWNER_FILE), "utf8")).trim())) continue;
       await rm(dir, { recursive: true, force: true });
-      removed++;
     } catch {
       // Not ours to judge (no owner file, another user's folder) or gone already.
     }
   }
-  return removed;
 }

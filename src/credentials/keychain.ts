@@ -85,8 +85,6 @@ export async function loadKeyring(): Promise<Keyring> {
 
 export interface ProbeResult {
   ok: boolean;
-  /** How long the probe took, for the person reading a slow start-up. */
-  ms: number;
   reason?: string;
 }
 
@@ -107,7 +105,6 @@ export function probeKeychain(timeoutMs: number): Promise<ProbeResult> {
         : // libdbus would only say "X11 autolaunch disabled": name the real cause, and skip the child.
           Promise.resolve({
             ok: false,
-            ms: 0,
             reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)",
           });
   return probed;
@@ -129,7 +126,6 @@ try {
 }`;
 
 function probeInChild(timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
   const modulePath = createRequire(import.meta.url).resolve("@napi-rs/keyring");
   return new Promise((resolve) => {
     execFile(
@@ -137,20 +133,18 @@ function probeInChild(timeoutMs: number): Promise<ProbeResult> {
       ["-e", PROBE_SOURCE, modulePath, probeAccount()],
       { timeout: timeoutMs, killSignal: "SIGKILL", windowsHide: true },
       (err, stdout) => {
-        const ms = Math.round(performance.now() - started);
         if (err && (err as { killed?: boolean }).killed) {
           resolve({
             ok: false,
-            ms,
             reason: `no answer from the Secret Service over D-Bus within ${timeoutMs} ms`,
           });
           return;
         }
         try {
           const r = JSON.parse(stdout) as { ok: boolean; reason?: string };
-          resolve(r.ok ? { ok: true, ms } : { ok: false, ms, reason: firstLine(r.reason) });
+          resolve(r.ok ? { ok: true } : { ok: false, reason: firstLine(r.reason) });
         } catch {
-          resolve({ ok: false, ms, reason: `the keychain probe failed: ${firstLine(err ?? stdout)}` });
+          resolve({ ok: false, reason: `the keychain probe failed: ${firstLine(err ?? stdout)}` });
         }
       },
     );
@@ -158,7 +152,6 @@ function probeInChild(timeoutMs: number): Promise<ProbeResult> {
 }
 
 async function probeHere(timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const { AsyncEntry } = await loadKeyring();
@@ -166,9 +159,8 @@ async function probeHere(timeoutMs: number): Promise<ProbeResult> {
     await e.setPassword("probe", signal);
     const ok = (await e.getPassword(signal)) === "probe";
     await e.deleteCredential(signal);
-    const ms = Math.round(performance.now() - started);
-    return ok ? { ok, ms } : { ok, ms, reason: "the probe entry did not read back" };
+    return ok ? { ok } : { ok, reason: "the probe entry did not read back" };
   } catch (err) {
-    return { ok: false, ms: Math.round(performance.now() - started), reason: firstLine(err) };
+    return { ok: false, reason: firstLine(err) };
   }
 }
