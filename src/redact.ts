@@ -178,10 +178,8 @@ function walk(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, val] of Object.entries(src)) {
     const k = key.toLowerCase();
-    if (k === "cookie" || k === "set-cookie") out[key] = mapStrings(val, redactCookiePairs);
-    else if (k === "authorization") out[key] = mapStrings(val, redactAuthorization);
-    else if (SECRET_KEY_SET.has(k)) out[key] = mapStrings(val, (s) => (s === "" ? s : REDACTED));
-    else out[key] = walk(val);
+    const secret = k === "cookie" || k === "set-cookie" || k === "authorization" || SECRET_KEY_SET.has(k);
+    out[key] = secret ? mapStrings(val, (s) => redactField(k, s)) : walk(val);
   }
   // A cookie object ({name, value, domain…} as puppeteer and exports have it): its value is the secret.
   if (typeof src["name"] === "string" && typeof src["value"] === "string" && src["value"] !== "") {
