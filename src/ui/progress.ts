@@ -1,6 +1,6 @@
 import chalk from "chalk";
 import { describe, type RunnerEvent } from "../runner/runner.js";
-import { colourStatus, displayFile } from "./format.js";
+import { colourStatus, displayFile, errorLine } from "./format.js";
 
 /** Prints the runner's events as they happen: one line each, or one JSON object per line. */
 export function progressPrinter(out: (line: string) => void, opts: { cwd: string; json?: boolean }) {
@@ -27,9 +27,8 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
         break;
       }
       case "failed":
-        out(
-          `${who}  ${colourStatus("failed")}  ${e.failure.kind} at ${e.failure.step}: ${describe(e.failure)}`,
-        );
+        // The stored error line, as `topn tasks` and `topn show` print it.
+        out(`${who}  ${colourStatus("failed")}  ${errorLine(t) ?? ""}`);
         break;
       case "abandoned":
         out(`${who}  ${chalk.gray("abandoned")}  ${e.reason}`);
