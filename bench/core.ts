@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Platform } from "../src/platform.js";
 import { Runner } from "../src/runner/runner.js";
 import { openConnection, openStore } from "../src/store/db.js";
-import { ROOT } from "../test/helpers/run.js";
+import { BIN, ROOT } from "../test/helpers/run.js";
 
 export interface Row {
   what: string;
@@ -15,7 +15,7 @@ export interface Row {
   ok: boolean;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function temp(): string {
   return mkdtempSync(join(tmpdir(), "topn-bench-"));
@@ -118,7 +118,7 @@ export function tasksOnBigDatabase(n = 100_000): Row {
   const home = temp();
   try {
     bigDatabase(home, n);
-    const ms = timeProcess([join(ROOT, "bin/topn"), "tasks", "--status", "failed"], { TOPN_HOME: home }, 11);
+    const ms = timeProcess([BIN, "tasks", "--status", "failed"], { TOPN_HOME: home }, 11);
     return {
       what: `topn tasks --status failed, ${n.toLocaleString("en")}-task database (whole process, median of 11)`,
       value: `${ms.toFixed(0)} ms`,
@@ -136,8 +136,8 @@ export function startup(): Row[] {
     openStore(home).close();
     const runs = 15;
     const bare = timeProcess(["-e", "0"], {}, runs);
-    const help = timeProcess([join(ROOT, "bin/topn"), "--help"], {}, runs);
-    const tasks = timeProcess([join(ROOT, "bin/topn"), "tasks"], { TOPN_HOME: home }, runs);
+    const help = timeProcess([BIN, "--help"], {}, runs);
+    const tasks = timeProcess([BIN, "tasks"], { TOPN_HOME: home }, runs);
     return [
       { what: "node -e 0 (baseline, median of 15)", value: `${bare.toFixed(0)} ms`, target: "", ok: true },
       {

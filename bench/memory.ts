@@ -1,10 +1,9 @@
 // Peak memory of a real `topn run` publishing for several accounts at once: PSS (proportional set size,
 // so shared pages are not counted twice) of topn plus every Chromium process under it.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collect, ROOT } from "../test/helpers/run.js";
+import { collect, simEnv, spawnTopn, topn } from "../test/helpers/run.js";
 import { startSimulator } from "../test/sim/index.js";
 import type { Row } from "./core.js";
 
@@ -43,30 +42,17 @@ export function treePssKb(root: number): number {
   return total;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, input?: string) {
-  const child = spawn(process.execPath, [join(ROOT, "bin/topn"), ...args], { cwd: ROOT, env, stdio: "pipe" });
-  return { child, done: collect(child, input) };
-}
-
 export async function peakMemory(accounts = 5, perAccount = 4): Promise<Row> {
   const home = mkdtempSync(join(tmpdir(), "topn-bench-mem-"));
   const sim = await startSimulator({ controlPort: false });
   try {
-    const env = {
-      ...process.env,
-      TOPN_HOME: home,
-      TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
-      TOPN_HEADLESS: "1",
-      TOPN_CREDENTIAL_STORE: "file",
-      NO_COLOR: "1",
-    };
+    const env = simEnv(sim, home);
     for (let a = 0; a < accounts; a++) {
       const acct = sim.createAccount(`bench${a}`);
-      const login = await run(
-        ["login", "zhihu", "--account", acct.name, "--cookies", "-"],
+      const login = await topn(["login", "zhihu", "--account", acct.name, "--cookies", "-"], {
         env,
-        acct.cookieHeader,
-      ).done;
+        input: acct.cookieHeader,
+      });
       if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
       const files: string[] = [];
       for (let i = 0; i < perAccount; i++) {
@@ -74,10 +60,11 @@ export async function peakMemory(accounts = 5, perAccount = 4): Promise<Row> {
         writeFileSync(f, `---\ntitle: 内存测试 ${a}-${i}\ntopics: [Markdown]\n---\n\nBody ${a} ${i}.\n`);
         files.push(f);
       }
-      const q = await run(["publish", ...files, "--account", acct.name, "--no-wait"], env).done;
+      const q = await topn(["publish", ...files, "--account", acct.name, "--no-wait"], { env });
       if (q.code !== 0) throw new Error(`enqueue failed: ${q.stderr}`);
     }
-    const { child, done } = run(["run", "--once", "--concurrency", String(accounts)], env);
+    const child = spawnTopn(["run", "--once", "--concurrency", String(accounts)], { env });
+    const done = collect(child);
     let peak = 0;
     const timer = setInterval(() => {
       if (child.pid) peak = Math.max(peak, treePssKb(child.pid));

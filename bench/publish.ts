@@ -2,9 +2,7 @@
 // side, against the Zhihu simulator with real Chromium, the real store and the real Runner.
 import { makePng } from "../test/fixtures/article/images.js";
 import { type ZhihuWorld, zhihuWorld } from "../test/helpers/zhihu.js";
-import type { Row } from "./core.js";
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+import { median, type Row } from "./core.js";
 
 /** Runs `fn` with a Zhihu world, then tears it down (the cleanup a test's `t.after` would do). */
 async function withWorld<T>(accounts: string[], fn: (w: ZhihuWorld) => Promise<T>): Promise<T> {

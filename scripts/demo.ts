@@ -4,16 +4,14 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BIN, ROOT, simEnv } from "../test/helpers/run.js";
 import { startSimulator } from "../test/sim/index.js";
-
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "bin/topn");
 
 function topn(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<number> {
   console.log(`\n$ topn ${args.join(" ")}`);
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd: root,
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
     env,
     stdio: [input === undefined ? "ignore" : "pipe", "inherit", "inherit"],
   });
@@ -27,19 +25,13 @@ function topn(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<n
 const home = mkdtempSync(join(tmpdir(), "topn-demo-"));
 const sim = await startSimulator({ controlPort: false });
 const account = sim.createAccount("demo");
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  TOPN_HOME: home,
-  TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
-  TOPN_HEADLESS: "1",
-  // The demo never touches your real keychain.
-  TOPN_CREDENTIAL_STORE: "file",
-};
+// simEnv keeps the demo away from your real keychain.
+const env: NodeJS.ProcessEnv = { ...process.env, ...simEnv(sim, home) };
 console.log(`Zhihu simulator on https://127.0.0.1:${sim.port}; TOPN_HOME=${home}`);
 
 let code = 0;
 try {
-  const files = readdirSync(join(root, "examples"))
+  const files = readdirSync(join(ROOT, "examples"))
     .filter((f) => f.endsWith(".md"))
     .map((f) => join("examples", f));
   code = await topn(["login", "zhihu", "--account", "demo", "--cookies", "-"], env, account.cookieHeader);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { tempDir, topn } from "./helpers/run.js";
+import { simEnv, tempDir, topn } from "./helpers/run.js";
 import { type Simulator, startSimulator } from "./sim/index.js";
 
 let sim: Simulator;
@@ -27,12 +27,7 @@ interface Row {
 
 test("accounts, --check, and logout", async (t) => {
   const home = tempDir(t);
-  const env = {
-    TOPN_HOME: home,
-    TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
-    TOPN_HEADLESS: "1",
-    TOPN_CREDENTIAL_STORE: "file",
-  };
+  const env = simEnv(sim, home);
   const run = (...args: string[]) => topn(args, { env });
   const json = async (...args: string[]) => {
     const r = await run("accounts", "--json", ...args);

@@ -2,22 +2,21 @@
 // is known) and a hint saying what to do.
 
 import assert from "node:assert/strict";
-import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { chmod, mkdir, truncate, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { prepareArticle } from "../src/article/index.js";
 import { UsageError } from "../src/errors.js";
 import { BMP_2x2, makePng, SVG } from "./fixtures/article/images.js";
+import { tempDir } from "./helpers/run.js";
 
-let dir: string;
+const dir = tempDir({ after }, "topn-checks-");
 let server: http.Server;
 let base: string;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "topn-checks-"));
   await mkdir(path.join(dir, "img"));
   await writeFile(path.join(dir, "img", "ok.png"), makePng(4, 3));
   await writeFile(path.join(dir, "img", "pic.bmp"), BMP_2x2);
@@ -37,8 +36,16 @@ before(async () => {
 
 after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await rm(dir, { recursive: true, force: true });
 });
+
+/** A port on 127.0.0.1 that nothing listens on (it was just freed). */
+async function closedPort(): Promise<number> {
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  return port;
+}
 
 /** Writes `name` with `content` and expects prepareArticle to reject with a message starting `file:line:`. */
 async function rejects(
@@ -98,10 +105,7 @@ describe("images", () => {
       /cannot download image http:\/\/127\.0\.0\.1:\d+\/gone\.png: HTTP 404 Not Found/,
     ));
   test("a remote image whose server is down", async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     await rejects(
       "down.md",
       `# T\n\n![x](http://127.0.0.1:${port}/a.png)\n`,
@@ -110,10 +114,7 @@ describe("images", () => {
     );
   });
   test("a download that may work later is marked passing (a queued task retries it); a 404 is not", async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const passing = async (name: string, url: string) => {
       const file = path.join(dir, name);
       await writeFile(file, `# T\n\n![x](${url})\n`);

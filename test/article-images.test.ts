@@ -2,25 +2,24 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MAX_IMAGE_BYTES, prepareArticle, renderArticle } from "../src/article/index.js";
 import { UsageError } from "../src/errors.js";
 import { GIF_1x1, jpegHeader, makePng, webpHeader } from "./fixtures/article/images.js";
+import { escapeRe, tempDir } from "./helpers/run.js";
 
 const PNG = makePng(40, 30);
 const PNG_MD5 = createHash("md5").update(PNG).digest("hex");
-let dir: string;
+const dir = tempDir({ after }, "topn-images-");
 let server: http.Server;
 let base: string;
 const hits: string[] = [];
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "topn-images-"));
   await mkdir(path.join(dir, "img"));
   await writeFile(path.join(dir, "img", "a.png"), PNG);
   await writeFile(path.join(dir, "img", "copy of a.png"), PNG);
@@ -69,7 +68,6 @@ before(async () => {
 after(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function article(name: string, md: string): Promise<string> {
@@ -187,7 +185,3 @@ describe("local images", () => {
     );
   });
 });
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

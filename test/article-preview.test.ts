@@ -2,21 +2,20 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { imageSize } from "image-size";
 import { defaultPreviewPath, preview } from "../src/article/preview.js";
 import { UsageError } from "../src/errors.js";
 import { makePng } from "./fixtures/article/images.js";
+import { tempDir } from "./helpers/run.js";
 
-let dir: string;
+const dir = tempDir({ after }, "topn-preview-");
 let file: string;
 const PNG = makePng(120, 80, (x) => [x * 2, 90, 200]);
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "topn-preview-"));
   await mkdir(path.join(dir, "images"));
   await writeFile(path.join(dir, "images", "pic.png"), PNG);
   file = path.join(dir, "post.md");
@@ -25,10 +24,6 @@ before(async () => {
     "---\ntitle: 预览 Preview <test>\ntopics: [写作, Markdown]\n---\n\n正文 with $x^2$ math[^1].\n\n" +
       "![图 1 caption](images/pic.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~\n\n[^1]: A note https://example.com\n",
   );
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("preview", () => {

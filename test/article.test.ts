@@ -3,15 +3,15 @@
 
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { prepareArticle, renderArticle, zhimgUrl } from "../src/article/index.js";
 import { renderMarkdown } from "../src/article/render.js";
 import type { ImageAsset } from "../src/article/types.js";
+import { escapeRe, tempDir } from "./helpers/run.js";
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -87,13 +87,7 @@ describe("the CommonMark spec", () => {
 });
 
 describe("heading ranks", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "topn-article-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir({ after }, "topn-article-");
   const cases: { name: string; md: string; html: string; title: string }[] = [
     {
       name: "# title with ## sections gives h2 sections",
@@ -154,13 +148,7 @@ describe("heading ranks", () => {
 });
 
 describe("front matter", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "topn-article-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir({ after }, "topn-article-");
   test("fields, comma topics, a 19-digit zhihu_id kept exact, unknown keys warn", async () => {
     const file = path.join(dir, "fm.md");
     await writeFile(
@@ -196,7 +184,3 @@ describe("front matter", () => {
     ]);
   });
 });
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
@@ -13,8 +13,7 @@ import { UsageError } from "../src/errors.js";
 import { isProcessGone } from "../src/owner.js";
 import { collect, ROOT, tempDir, waitFor, waitForOutput } from "./helpers/run.js";
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), "topn-browser-test-"));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir({ after }, "topn-browser-test-");
 
 function file(name: string, mode: number): string {
   const p = path.join(tmp, name);

@@ -4,26 +4,15 @@
 // There (CI=true) a missing keychain fails the test; elsewhere it is skipped with the reason.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
 import { FileCredentialStore } from "../src/credentials/file.js";
 import { openCredentialStore, type StoredSession } from "../src/credentials/index.js";
 import { UsageError } from "../src/errors.js";
+import { ROOT, tempDir } from "./helpers/run.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const POSIX = process.platform !== "win32";
 
 const session = (tag: string): StoredSession => ({
@@ -39,11 +28,7 @@ const session = (tag: string): StoredSession => ({
   ],
 });
 
-let tmp: string;
-before(() => {
-  tmp = mkdtempSync(join(tmpdir(), "topn-credentials-"));
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir({ after }, "topn-credentials-");
 const freshHome = (name: string) => {
   const home = join(tmp, name);
   rmSync(home, { recursive: true, force: true });

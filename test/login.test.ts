@@ -10,7 +10,7 @@ import { launchBrowser } from "../src/browser/launch.js";
 import { browserLogin, LoginError } from "../src/zhihu/login.js";
 import { refreshedQr } from "../src/zhihu/login-qr.js";
 import { interpretMe } from "../src/zhihu/session-check.js";
-import { collect, spawnTopn, tempDir, topn, waitFor, waitForOutput } from "./helpers/run.js";
+import { collect, simEnv, spawnTopn, tempDir, topn, waitFor, waitForOutput } from "./helpers/run.js";
 import { type AccountInfo, type Simulator, startSimulator } from "./sim/index.js";
 
 let sim: Simulator;
@@ -21,13 +21,7 @@ after(async () => {
   await sim?.close();
 });
 
-const envFor = (home: string): NodeJS.ProcessEnv => ({
-  TOPN_HOME: home,
-  TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
-  TOPN_HEADLESS: "1",
-  TOPN_CREDENTIAL_STORE: "file",
-  TOPN_QR_POLL_MS: "100",
-});
+const envFor = (home: string): NodeJS.ProcessEnv => ({ ...simEnv(sim, home), TOPN_QR_POLL_MS: "100" });
 
 /** Every cookie value, and the long pieces of z_c0 (a partial leak is still a leak). */
 function secretsOf(cookies: ReadonlyArray<{ name: string; value: string }>): string[] {

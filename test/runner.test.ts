@@ -4,9 +4,9 @@ import { TaskFailure } from "../src/errors.js";
 import type { JobContext, Platform, TaskSnapshot } from "../src/platform.js";
 import { backoffMs, decide } from "../src/runner/policy.js";
 import { Runner, type RunnerEvent } from "../src/runner/runner.js";
-import { openStore, type Store } from "../src/store/db.js";
+import type { Store } from "../src/store/db.js";
 import type { NewTask } from "../src/store/tasks.js";
-import { tempDir } from "./helpers/run.js";
+import { testStore } from "./helpers/store.js";
 
 const task = (over: Partial<NewTask> = {}): NewTask => ({
   platform: "t",
@@ -19,11 +19,13 @@ const task = (over: Partial<NewTask> = {}): NewTask => ({
   ...over,
 });
 
-function setup(t: { after(fn: () => void): void }) {
-  const home = tempDir(t);
-  const store = openStore(home);
-  t.after(() => store.close());
-  return { home, store };
+/** Resolves `started` when the platform calls `release`: the job is under way. */
+function jobStarted() {
+  let release!: () => void;
+  const started = new Promise<void>((res) => {
+    release = res;
+  });
+  return { started, release };
 }
 
 function runner(
@@ -76,7 +78,7 @@ test("back-off doubles per attempt with jitter, capped", () => {
 });
 
 test("transient failures retry after their back-off until max attempts, then fail", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   const starts: number[] = [];
   const p = platform(async () => {
     starts.push(Date.now());
@@ -102,7 +104,7 @@ test("transient failures retry after their back-off until max attempts, then fai
 });
 
 test("permanent failures are not retried", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   let calls = 0;
   const p = platform(async () => {
     calls++;
@@ -120,7 +122,7 @@ test("permanent failures are not retried", async (t) => {
 });
 
 test("an unexpected exception is an internal failure, not a crash of the runner", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   const p = platform(async () => {
     throw new TypeError("x is undefined");
   });
@@ -131,7 +133,7 @@ test("an unexpected exception is an internal failure, not a crash of the runner"
 });
 
 test("run --once leaves retries for later and reports them", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   const p = platform(async () => {
     throw new TaskFailure("transient", "publish", "reset");
   });
@@ -143,7 +145,7 @@ test("run --once leaves retries for later and reports them", async (t) => {
 });
 
 test("checkpoints are committed before the next step and survive into the next attempt", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   const seen: (string | null)[] = [];
   const p = platform(async (snap, ctx) => {
     seen.push(snap.draftId);
@@ -163,7 +165,7 @@ test("checkpoints are committed before the next step and survive into the next a
 });
 
 test("one account runs one job at a time; two accounts run in parallel", async (t) => {
-  const { home, store } = setup(t);
+  const { home, store } = testStore(t);
   const running = new Map<string, number>();
   let maxPerAccount = 0;
   let maxTotal = 0;
@@ -189,11 +191,8 @@ test("one account runs one job at a time; two accounts run in parallel", async (
 });
 
 test("stop(): running jobs finish within the grace period", async (t) => {
-  const { home, store } = setup(t);
-  let release!: () => void;
-  const started = new Promise<void>((res) => {
-    release = res;
-  });
+  const { home, store } = testStore(t);
+  const { started, release } = jobStarted();
   const p = platform(async () => {
     release();
     await new Promise((r) => setTimeout(r, 100));
@@ -211,11 +210,8 @@ test("stop(): running jobs finish within the grace period", async (t) => {
 });
 
 test("stop(): jobs still running after the grace period are aborted and handed back, attempt refunded", async (t) => {
-  const { home, store } = setup(t);
-  let release!: () => void;
-  const started = new Promise<void>((res) => {
-    release = res;
-  });
+  const { home, store } = testStore(t);
+  const { started, release } = jobStarted();
   let abortedWith: unknown;
   const p = platform(
     (_snap, ctx) =>
@@ -243,11 +239,8 @@ test("stop(): jobs still running after the grace period are aborted and handed b
 });
 
 test("a job whose lease was taken over stops and records nothing", async (t) => {
-  const { home, store } = setup(t);
-  let release!: () => void;
-  const started = new Promise<void>((res) => {
-    release = res;
-  });
+  const { home, store } = testStore(t);
+  const { started, release } = jobStarted();
   const p = platform(
     (_snap, ctx) =>
       new Promise((_res, rej) => {

@@ -3,7 +3,6 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import https from "node:https";
@@ -12,15 +11,13 @@ import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { launchBrowser } from "../src/browser/launch.js";
+import { makePng } from "./fixtures/article/images.js";
+import { ROOT } from "./helpers/run.js";
 import { Faults } from "./sim/faults.js";
 import { type AccountInfo, type Simulator, SOFT_404_TITLE, startSimulator } from "./sim/index.js";
+import { md5 } from "./sim/util.js";
 
-// A 1×1 PNG.
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
-  "base64",
-);
-const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
+const PNG = makePng(1, 1);
 
 let sim: Simulator;
 let browser: Browser;
@@ -686,7 +683,7 @@ describe("control", () => {
 
   test("npm run sim prints one JSON line first and exits cleanly on SIGTERM", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/sim/main.ts", "--port", "0"], {
-      cwd: new URL("..", import.meta.url),
+      cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {

@@ -8,6 +8,7 @@ import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../src/store/migrations.js"
 import type { NewTask } from "../src/store/tasks.js";
 import { TransitionRefused } from "../src/store/tasks.js";
 import { tempDir } from "./helpers/run.js";
+import { testStore } from "./helpers/store.js";
 
 const task = (over: Partial<NewTask> = {}): NewTask => ({
   platform: "fake",
@@ -74,8 +75,7 @@ test("a database from a newer topn is refused and left byte-for-byte untouched",
 });
 
 test("enqueue is all or nothing", (t) => {
-  const store = openStore(tempDir(t));
-  t.after(() => store.close());
+  const { store } = testStore(t);
   const bad = { ...task(), title: null as unknown as string };
   assert.throws(() => store.tasks.enqueue([task(), bad]));
   assert.equal(store.tasks.list().length, 0);
@@ -85,8 +85,7 @@ test("enqueue is all or nothing", (t) => {
 });
 
 test("claims skip an account that has a running task, and the database refuses a second one", (t) => {
-  const store = openStore(tempDir(t));
-  t.after(() => store.close());
+  const { store } = testStore(t);
   const [a1, a2, b1] = store.tasks.enqueue([
     task(),
     task({ file: "/2" }),
@@ -108,8 +107,7 @@ test("claims skip an account that has a running task, and the database refuses a
 });
 
 test("writes after a claim need the lease; a lost lease records nothing", (t) => {
-  const store = openStore(tempDir(t));
-  t.after(() => store.close());
+  const { store } = testStore(t);
   const [id] = store.tasks.enqueue([task()]);
   store.tasks.claim("owner-1", 60_000);
   assert.equal(store.tasks.heartbeat(id!, "intruder", 60_000), false);
@@ -126,8 +124,7 @@ test("writes after a claim need the lease; a lost lease records nothing", (t) =>
 });
 
 test("expired leases go back to the queue with the attempt counted; out of attempts they fail", (t) => {
-  const store = openStore(tempDir(t));
-  t.after(() => store.close());
+  const { store } = testStore(t);
   const [id] = store.tasks.enqueue([task({ maxAttempts: 2 })]);
   const now = Date.now();
   store.tasks.claim("gone:1:x", 1000, { now });
@@ -147,8 +144,7 @@ test("expired leases go back to the queue with the attempt counted; out of attem
 });
 
 test("retry and cancel refuse impossible transitions and change nothing", (t) => {
-  const store = openStore(tempDir(t));
-  t.after(() => store.close());
+  const { store } = testStore(t);
   const [q, r] = store.tasks.enqueue([task(), task({ account: "b", file: "/b" })]);
   store.tasks.claim("o", 60_000, { only: [r!] });
   assert.throws(() => store.tasks.retry([q!]), TransitionRefused);

@@ -6,13 +6,13 @@ import { test } from "node:test";
 import { BrowserPool } from "../src/browser/pool.js";
 import { toPuppeteerCookies } from "../src/zhihu/cookies.js";
 import { waitFor } from "./helpers/run.js";
-import { simCookies, zhihuWorld } from "./helpers/zhihu.js";
+import { zhihuWorld } from "./helpers/zhihu.js";
 
 test("one context per account, cookies kept apart, reused, closed when idle and on close()", async (t) => {
   const w = await zhihuWorld(t, { accounts: ["one", "two"] });
   const pool = new BrowserPool({ env: w.env, idleMs: 150 });
   t.after(() => pool.close());
-  const cookiesOf = (name: string) => toPuppeteerCookies(simCookies(w.accounts.get(name)!));
+  const cookiesOf = (name: string) => toPuppeteerCookies(w.accounts.get(name)!.cookies);
 
   const a = await pool.acquire("one", cookiesOf("one"));
   const b = await pool.acquire("two", cookiesOf("two"));
@@ -32,7 +32,7 @@ test("one context per account, cookies kept apart, reused, closed when idle and 
   assert.equal(await again.page(), pa);
 
   // A new login (other cookies) reaches the page before its next use.
-  const fresh = toPuppeteerCookies(simCookies(w.sim.createAccount("one")));
+  const fresh = toPuppeteerCookies(w.sim.createAccount("one").cookies);
   again.release();
   const relogged = await pool.acquire("one", fresh);
   const page = await relogged.page();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Simulator } from "../sim/index.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "bin/topn");
@@ -13,6 +14,21 @@ export function tempDir(t: { after(fn: () => void): void }, prefix = "topn-test-
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The environment that points a topn process at the simulator, with its home and sessions in `home`. */
+export function simEnv(sim: Simulator, home: string): NodeJS.ProcessEnv {
+  return {
+    TOPN_HOME: home,
+    TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
+    TOPN_HEADLESS: "1",
+    // Never the real keychain.
+    TOPN_CREDENTIAL_STORE: "file",
+  };
+}
+
+export function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export interface Result {

@@ -1,4 +1,4 @@
-// Fault injection. Endpoints are named (see ENDPOINTS in routes.ts); "*" means every API endpoint.
+// Fault injection. Endpoints go by their route names (the table in README.md); "*" means every API endpoint.
 // Random choices come from a seeded generator so a failing test replays the same way.
 
 import { seededRandom } from "./util.js";

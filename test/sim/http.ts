@@ -15,7 +15,7 @@ export function hostKind(hostHeader: string | undefined): HostKind | null {
   return null;
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
+function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");
@@ -33,7 +33,7 @@ export interface CookieOptions {
 }
 
 /** A Set-Cookie value on Domain=.zhihu.com, as every session cookie of the real site. */
-export function serializeCookie(name: string, value: string, opts: CookieOptions = {}): string {
+function serializeCookie(name: string, value: string, opts: CookieOptions = {}): string {
   const parts = [`${name}=${value}`, "Domain=zhihu.com", "Path=/", "Secure"];
   if (opts.maxAgeSec !== undefined) {
     parts.push(
@@ -51,11 +51,8 @@ export class Ctx {
   params: string[] = [];
   body: Buffer = Buffer.alloc(0);
   session: Session | null = null;
-  endpoint = "";
   /** Set by fault injection: do the work, then drop the connection instead of answering. */
   resetAfter = false;
-  /** How the connection is dropped for `resetAfter` (set by the server). */
-  onResetAfter?: () => void;
   private readonly setCookies: string[] = [];
 
   constructor(
@@ -106,7 +103,7 @@ export class Ctx {
 
   send(status: number, body: string | Buffer, headers: Record<string, string | number> = {}): void {
     if (this.resetAfter) {
-      this.onResetAfter?.();
+      dropConnection(this);
       return;
     }
     if (this.setCookies.length > 0) this.res.setHeader("Set-Cookie", this.setCookies);
@@ -138,6 +135,16 @@ export class Ctx {
   redirect(location: string): void {
     this.send(302, "", { Location: location });
   }
+}
+
+/**
+ * Ends the connection mid-response. A bare close before any byte is not enough: Chrome silently resends a
+ * request (even a POST) whose reused keep-alive connection closes before answering, so the client would
+ * never see the fault. A truncated status line is never resent: the fetch fails with a network error.
+ */
+export function dropConnection(ctx: Ctx): void {
+  const socket = ctx.req.socket;
+  socket.write("HTTP/1.1 50", () => socket.destroy());
 }
 
 export async function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promise<Buffer> {

@@ -5,7 +5,6 @@ export { SOFT_404_TITLE } from "./pages.js";
 export {
   type AccountInfo,
   type ArticleView,
-  ENDPOINTS,
   type ImageView,
   type RequestRecord,
   type SimCookie,

@@ -40,7 +40,7 @@ function canonicalOssHeaders(ctx: Ctx): string {
 }
 
 /** The OSS V1 string to sign, as zhihu.md writes it (x-oss-date stands in for Date, which fetch cannot set). */
-export function ossStringToSign(ctx: Ctx, objectKey: string): string {
+function ossStringToSign(ctx: Ctx, objectKey: string): string {
   const date = ctx.header("x-oss-date") ?? ctx.header("date") ?? "";
   return `${ctx.method}\n${ctx.header("content-md5") ?? ""}\n${ctx.header("content-type") ?? ""}\n${date}\n${canonicalOssHeaders(ctx)}/${BUCKET}/${objectKey}`;
 }

@@ -3,29 +3,20 @@
 import type { Ctx } from "./http.js";
 import { homePage, signinPage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { nowSec, randomB64, randomHex } from "./util.js";
+import { asObject, dc0Value, LOGIN_COOKIE_SEC, nowSec, qc1Value } from "./util.js";
 import { columnJson, memberJson, publishResultText } from "./views.js";
 import type { Article, Column } from "./world.js";
 
 const QR = "/api/v3/account/api/login/qrcode";
 /** A QR code is refreshed (status 5) when it gets this old. */
-export const QR_TTL_MS = 60_000;
-
-const COOKIE_MAX_AGE = 180 * 24 * 3600;
+const QR_TTL_MS = 60_000;
 
 function ensureDevice(ctx: Ctx): void {
-  if (!ctx.cookies.d_c0)
-    ctx.setCookie("d_c0", `${randomB64(24)}|${nowSec()}`, { maxAgeSec: 3 * 365 * 24 * 3600 });
+  if (!ctx.cookies.d_c0) ctx.setCookie("d_c0", dc0Value(), { maxAgeSec: 3 * 365 * 24 * 3600 });
 }
 
 function qrLink(token: string): string {
   return `https://www.zhihu.com/account/scan/login/${token}?/api/login/qrcode`;
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
 }
 
 /**
@@ -233,15 +224,13 @@ export const wwwRoutes: Route[] = [
           const session = env.world.newSession(account);
           login.state = "consumed";
           ensureDevice(ctx);
-          ctx.setCookie("z_c0", session.z_c0, { httpOnly: true, maxAgeSec: COOKIE_MAX_AGE });
-          ctx.setCookie("q_c1", `${randomHex(16)}|${Date.now()}|${Date.now()}`, {
-            maxAgeSec: COOKIE_MAX_AGE,
-          });
+          ctx.setCookie("z_c0", session.z_c0, { httpOnly: true, maxAgeSec: LOGIN_COOKIE_SEC });
+          ctx.setCookie("q_c1", qc1Value(), { maxAgeSec: LOGIN_COOKIE_SEC });
           // Success is a body without `status`.
           return ctx.sendJson(200, {
             user_id: account.uid,
             uid: account.id,
-            expires_in: COOKIE_MAX_AGE,
+            expires_in: LOGIN_COOKIE_SEC,
             lock_in: 1800,
             old_user_token: "",
           });

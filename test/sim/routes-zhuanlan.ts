@@ -3,7 +3,7 @@
 import type { Ctx } from "./http.js";
 import { articlePage, soft404Page, writePage, zhuanlanHomePage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { imageInfo, md5 } from "./util.js";
+import { asObject, imageInfo, md5 } from "./util.js";
 import { articleJson, draftJson, imageSrc, initialDataText, topicJson } from "./views.js";
 import type { Article, Column } from "./world.js";
 
@@ -29,12 +29,6 @@ function ownArticle(ctx: Ctx, env: SimEnv, write: boolean): Article | null {
 }
 
 const str = (value: unknown, fallback: string): string => (typeof value === "string" ? value : fallback);
-
-function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
 
 async function fetchBytes(env: SimEnv, url: URL): Promise<Buffer | null> {
   const local = /^\/v2-([0-9a-f]{32})/.exec(url.pathname);

@@ -7,19 +7,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { makeCertificate } from "./cert.js";
 import { startControlServer } from "./control.js";
 import { type FaultSpec, Faults } from "./faults.js";
-import { applyCors, Ctx, hostKind, readBody } from "./http.js";
+import { applyCors, Ctx, dropConnection, hostKind, readBody } from "./http.js";
 import type { Route, SimEnv } from "./route.js";
 import { imageRoutes } from "./routes-images.js";
 import { refreshQr, wwwRoutes } from "./routes-www.js";
 import { zhuanlanRoutes } from "./routes-zhuanlan.js";
-import { nowSec, randomB64, randomHex } from "./util.js";
+import { dc0Value, LOGIN_COOKIE_SEC, nowSec, qc1Value, randomHex } from "./util.js";
 import { articleUrl } from "./views.js";
 import { type Account, World } from "./world.js";
 
-export const ROUTES: Route[] = [...wwwRoutes, ...zhuanlanRoutes, ...imageRoutes];
-
-/** Every endpoint name fault injection and the request log know. */
-export const ENDPOINTS: string[] = ROUTES.map((r) => r.name);
+const ROUTES: Route[] = [...wwwRoutes, ...zhuanlanRoutes, ...imageRoutes];
 
 export interface SimulatorOptions {
   /** HTTPS port; 0 (default) picks a free one. */
@@ -92,8 +89,6 @@ export interface ImageView {
   size: number;
 }
 
-const COOKIE_LIFETIME_SEC = 180 * 24 * 3600;
-
 export class Simulator {
   readonly world = new World();
   readonly faults = new Faults();
@@ -137,12 +132,12 @@ export class Simulator {
   createAccount(name: string): AccountInfo {
     const account = this.world.createAccount(name);
     const session = this.world.newSession(account);
-    const expires = nowSec() + COOKIE_LIFETIME_SEC;
+    const expires = nowSec() + LOGIN_COOKIE_SEC;
     const values: Array<[string, string, boolean]> = [
       ["z_c0", session.z_c0, true],
-      ["d_c0", `${randomB64(24)}|${nowSec()}`, false],
+      ["d_c0", dc0Value(), false],
       ["_xsrf", randomHex(16), false],
-      ["q_c1", `${randomHex(16)}|${Date.now()}|${Date.now()}`, false],
+      ["q_c1", qc1Value(), false],
     ];
     const cookies = values.map(([cookieName, value, httpOnly]) => ({
       name: cookieName,
@@ -330,21 +325,10 @@ function actorOf(ctx: Ctx, sim: Simulator): string | null {
   return null;
 }
 
-/**
- * Ends the connection mid-response. A bare close before any byte is not enough: Chrome silently resends a
- * request (even a POST) whose reused keep-alive connection closes before answering, so the client would
- * never see the fault. A truncated status line is never resent: the fetch fails with a network error.
- */
-export function dropConnection(ctx: Ctx): void {
-  const socket = ctx.req.socket;
-  socket.write("HTTP/1.1 50", () => socket.destroy());
-}
-
 function sendFault(ctx: Ctx, decision: ReturnType<Faults["decide"]>): boolean {
   switch (decision.kind) {
     case "pass":
       ctx.resetAfter = decision.resetAfter;
-      ctx.onResetAfter = () => dropConnection(ctx);
       return false;
     case "reset":
       dropConnection(ctx);
@@ -398,7 +382,6 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
   if (!route.api && (ctx.host === "www" || ctx.host === "zhuanlan") && !ctx.cookies._xsrf) {
     ctx.setCookie("_xsrf", randomHex(16));
   }
-  ctx.endpoint = route.name;
   ctx.session = sim.world.sessions.get(ctx.cookies.z_c0 ?? "") ?? null;
   const actor = actorOf(ctx, sim);
   const leave = route.api && actor !== null ? sim.enter(actor) : () => {};

@@ -11,6 +11,19 @@ export const randomB64 = (bytes: number): string => randomBytes(bytes).toString(
 
 export const nowSec = (): number => Math.floor(Date.now() / 1000);
 
+/** How long the cookies a login sets live, in seconds. */
+export const LOGIN_COOKIE_SEC = 180 * 24 * 3600;
+
+export const dc0Value = (): string => `${randomB64(24)}|${nowSec()}`;
+
+export const qc1Value = (): string => `${randomHex(16)}|${Date.now()}|${Date.now()}`;
+
+export function asObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

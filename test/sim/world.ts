@@ -106,7 +106,7 @@ const TOPIC_CATALOGUE: Array<[string, string]> = [
 ];
 
 /** Words the simulated review refuses, so clients can meet a content rejection on demand. */
-export const BANNED_WORDS = ["违禁词"];
+const BANNED_WORDS = ["违禁词"];
 
 export interface Problem {
   code: number;
