@@ -7,8 +7,6 @@ import { launchBrowser } from "./launch.js";
 
 export interface PoolOptions {
   env?: NodeJS.ProcessEnv;
-  /** Publishing never needs a window. */
-  headless?: boolean;
   /** Close an account's context after it has had no lease for this long (default 30 s). */
   idleMs?: number;
 }
@@ -141,7 +139,8 @@ export class BrowserPool {
   private getBrowser(): Promise<Browser> {
     if (!this.browser) {
       const launching = launchBrowser({
-        headless: this.opts.headless ?? true,
+        // Publishing never needs a window.
+        headless: true,
         ...(this.opts.env ? { env: this.opts.env } : {}),
       });
       this.browser = launching;

@@ -4,7 +4,7 @@
 
 import type { Page } from "puppeteer-core";
 import { TaskFailure } from "../errors.js";
-import { classify } from "./classify.js";
+import { classify, pageBroken } from "./classify.js";
 import { parseJson } from "./json.js";
 
 export const ZHUANLAN = "https://zhuanlan.zhihu.com";
@@ -13,8 +13,8 @@ export const API = "https://api.zhihu.com";
 export const OSS_UPLOAD = "https://zhihu-pics-upload.zhimg.com";
 
 /** Zhihu's own front end sends this constant; the publishing endpoints need no x-zse-96 signature. */
-const ZSE_93 = "101_3_3.0";
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const ZSE_93 = "101_3_3.0";
+const CALL_TIMEOUT_MS = 30_000;
 /** Grace for page.evaluate itself on top of the in-page timeout: past it the page is wedged. */
 const EVALUATE_GRACE_MS = 5_000;
 const KEEP_BODY_CHARS = 20_000;
@@ -31,7 +31,6 @@ export interface ApiRequest {
   /** A Zhihu API call (default): session cookies, x-xsrftoken, x-requested-with, x-zse-93. False: a foreign
    * host (OSS) that gets exactly `headers` and no cookies. */
   zhihu?: boolean;
-  timeoutMs?: number;
 }
 
 export interface ApiAnswer {
@@ -107,19 +106,13 @@ const IN_PAGE = `async (r) => {
   }
 }`;
 
-/** Failures that mean the page itself is unusable (closed, crashed, wedged): the next attempt needs a new one. */
-export const pageBroken = new WeakSet<TaskFailure>();
-
 export class ZhihuApi {
   lastExchange: Exchange | null = null;
-  private readonly timeoutMs: number;
 
   constructor(
     private readonly page: Page,
-    private readonly opts: { account: string; signal?: AbortSignal; timeoutMs?: number },
-  ) {
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  }
+    private readonly opts: { account: string; signal?: AbortSignal },
+  ) {}
 
   get account(): string {
     return this.opts.account;
@@ -165,14 +158,13 @@ export class ZhihuApi {
       body = JSON.stringify(req.json);
       headers["content-type"] ??= "application/json";
     }
-    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const pageReq: PageRequest = {
       url: req.url,
       method: req.method,
       headers,
       credentials: zhihu ? "include" : "omit",
       xsrf: zhihu && req.method !== "GET",
-      timeoutMs,
+      timeoutMs: CALL_TIMEOUT_MS,
       ...(body !== undefined ? { body } : {}),
       ...(req.bytes !== undefined ? { bodyBase64: req.bytes.toString("base64") } : {}),
     };
@@ -242,7 +234,7 @@ export class ZhihuApi {
 }
 
 /** The body of a successful answer as JSON; an empty body is null. Not JSON → a transient failure. */
-export function bodyJson(answer: ApiAnswer, step: string): unknown {
+function bodyJson(answer: ApiAnswer, step: string): unknown {
   if (answer.text.trim() === "") return null;
   try {
     return parseJson(answer.text);

@@ -12,7 +12,7 @@ const STEP_TIMEOUT_MS = 5_000;
 /** Shorter values are not worth scrubbing by value (they would match ordinary text). */
 const MIN_SECRET_CHARS = 6;
 
-export interface ArtifactInput {
+interface ArtifactInput {
   page: Page | null;
   exchange: Exchange | null;
   /** Values that must not appear in any file whatever their shape (the account's cookie values). */
@@ -20,7 +20,7 @@ export interface ArtifactInput {
 }
 
 /** Hides known secret shapes, then every listed secret value (also URL-encoded) wherever it is. */
-export function scrub(text: string, secrets: readonly string[]): string {
+function scrub(text: string, secrets: readonly string[]): string {
   let out = redact(text);
   for (const s of secrets) {
     if (s.length < MIN_SECRET_CHARS) continue;

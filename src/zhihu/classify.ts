@@ -5,7 +5,7 @@ import { TaskFailure } from "../errors.js";
 import type { ApiAnswer, Outcome } from "./api.js";
 import { asRecord, parseJson } from "./json.js";
 
-export interface ClassifyContext {
+interface ClassifyContext {
   step: string;
   account: string;
   /** The answer carries a `code` that must be 0 (the current publish endpoint answers refusals with HTTP 200). */
@@ -13,7 +13,7 @@ export interface ClassifyContext {
 }
 
 /** What an answer says, in the shapes Zhihu uses: `{error:{code,message,redirect}}`, `{code,message}`, OSS XML. */
-export interface Reading {
+interface Reading {
   outcome: Outcome;
   status: number;
   code: number | null;
@@ -28,6 +28,15 @@ interface Rule {
   when: (r: Reading, c: ClassifyContext) => boolean;
   fail: (r: Reading, c: ClassifyContext) => TaskFailure;
 }
+
+/**
+ * Failures after which the account's page must be replaced before the next attempt: closed, crashed or
+ * wedged, never loaded, or holding a stale _xsrf cookie.
+ */
+export const pageBroken = new WeakSet<TaskFailure>();
+
+/** Where Zhihu sends a person to pass its anti-bot check when its answer names no page. */
+export const VERIFY_URL = "https://www.zhihu.com/account/unhuman";
 
 /** What a person types to renew an account's session. */
 export const loginCommand = (account: string): string => `topn login zhihu --account ${account}`;
@@ -64,7 +73,7 @@ const RULES: Rule[] = [
         c.step,
         `Zhihu wants a person to pass its security check for account ${c.account} (code 40352${said(r)})`,
         {
-          url: r.redirect ?? "https://www.zhihu.com/account/unhuman",
+          url: r.redirect ?? VERIFY_URL,
           hint: "open the link in a browser logged in as this account, pass the check, then: topn retry",
         },
       ),
@@ -90,10 +99,13 @@ const RULES: Rule[] = [
       }),
   },
   {
-    // A missing or stale _xsrf cookie: loading a Zhihu page sets a fresh one, which the next attempt does.
+    // A missing or stale _xsrf cookie: loading a Zhihu page sets a fresh one, so the page is replaced.
     when: (r) => r.status === 403 && r.name === "XSRFError",
-    fail: (r, c) =>
-      new TaskFailure("transient", c.step, `Zhihu refused the CSRF token (${codeOf(r)}${said(r)})`),
+    fail: (r, c) => {
+      const f = new TaskFailure("transient", c.step, `Zhihu refused the CSRF token (${codeOf(r)}${said(r)})`);
+      pageBroken.add(f);
+      return f;
+    },
   },
   {
     when: (r) => r.status >= 500,
@@ -126,7 +138,7 @@ export function classify(outcome: Outcome, c: ClassifyContext): TaskFailure | nu
   return null;
 }
 
-export function read(outcome: Outcome): Reading {
+function read(outcome: Outcome): Reading {
   const reading: Reading = {
     outcome,
     status: 0,

@@ -1,7 +1,7 @@
 // Reading the cookie exports people bring to `topn login --cookies`: what cookie-export extensions,
 // curl/yt-dlp-style cookies.txt files and the browser's developer tools produce. Cookie values never
 // appear in an error message: a message may end up in a terminal, a log or an issue.
-import type { CookieParam } from "puppeteer-core";
+import type { Cookie, CookieParam } from "puppeteer-core";
 import { UsageError } from "../errors.js";
 
 /**
@@ -80,12 +80,23 @@ export function toPuppeteerCookies(cookies: readonly SessionCookie[]): CookiePar
   });
 }
 
+/** A cookie the browser holds, in the credential store's shape: the inverse of toPuppeteerCookies. */
+export function fromPuppeteerCookie(c: Cookie): SessionCookie {
+  const s: SessionCookie = { name: c.name, value: c.value, domain: c.domain, path: c.path };
+  if (!c.session && c.expires > 0) s.expires = c.expires;
+  s.httpOnly = c.httpOnly;
+  s.secure = c.secure;
+  if (c.sameSite && c.sameSite !== "Default") s.sameSite = c.sameSite;
+  return s;
+}
+
 /** When the z_c0 login cookie expires (unix seconds), or null for a session cookie or none. */
 export function cookieExpiry(cookies: readonly SessionCookie[]): number | null {
   return cookies.find((c) => c.name === "z_c0")?.expires ?? null;
 }
 
-function isZhihuDomain(domain: string): boolean {
+/** zhihu.com or a subdomain; a cookie's leading dot is ignored. */
+export function isZhihuDomain(domain: string): boolean {
   const host = domain.replace(/^\./, "").toLowerCase();
   return host === "zhihu.com" || host.endsWith(".zhihu.com");
 }

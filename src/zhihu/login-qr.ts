@@ -5,11 +5,12 @@
 
 import type { BrowserContext, Page } from "puppeteer-core";
 import { launchBrowser } from "../browser/launch.js";
+import { ZSE_93 } from "./api.js";
 import { LoginError, type LoginFlowOptions, type LoginResult, SIGNIN_URL } from "./login.js";
 import { describeMeFailure, fetchMe, hasLoginCookie, SESSION_PAGE, zhihuCookies } from "./session-check.js";
 
 const QR_API = "/api/v3/account/api/login/qrcode";
-export const DEFAULT_QR_TIMEOUT_MS = 120_000;
+const DEFAULT_QR_TIMEOUT_MS = 120_000;
 /** Zhihu's own page polls about this often; TOPN_QR_POLL_MS overrides it (tests). */
 const DEFAULT_POLL_MS = 1500;
 
@@ -105,13 +106,13 @@ export async function qrLogin(opts: LoginFlowOptions): Promise<LoginResult> {
 /** A fetch from the page with the headers Zhihu's front end sends; the _xsrf cookie goes in x-xsrftoken. */
 async function call(page: Page, method: string, path: string): Promise<{ status: number; text: string }> {
   return page.evaluate(
-    async (m: string, p: string) => {
+    async (m: string, p: string, zse93: string) => {
       const xsrf = /(?:^|; )_xsrf=([^;]*)/.exec(document.cookie)?.[1] ?? "";
       try {
         const res = await fetch(p, {
           method: m,
           credentials: "include",
-          headers: { "x-xsrftoken": xsrf, "x-requested-with": "fetch", "x-zse-93": "101_3_3.0" },
+          headers: { "x-xsrftoken": xsrf, "x-requested-with": "fetch", "x-zse-93": zse93 },
           signal: AbortSignal.timeout(20_000),
         });
         return { status: res.status, text: await res.text() };
@@ -121,6 +122,7 @@ async function call(page: Page, method: string, path: string): Promise<{ status:
     },
     method,
     path,
+    ZSE_93,
   );
 }
 

@@ -5,12 +5,12 @@
 
 import type { Browser, BrowserContext, Frame, Page } from "puppeteer-core";
 import { launchBrowser } from "../browser/launch.js";
-import { UsageError } from "../errors.js";
-import type { SessionCookie } from "./cookies.js";
+import { firstLine, UsageError } from "../errors.js";
+import { isZhihuDomain, type SessionCookie } from "./cookies.js";
 import { fetchMe, hasLoginCookie, type ZhihuMe, zhihuCookies } from "./session-check.js";
 
 export const SIGNIN_URL = "https://www.zhihu.com/signin";
-export const DEFAULT_BROWSER_TIMEOUT_MS = 300_000;
+const DEFAULT_BROWSER_TIMEOUT_MS = 300_000;
 
 /** What every login flow takes: plain values, so it runs the same from the CLI, a test or a script. */
 export interface LoginFlowOptions {
@@ -163,9 +163,7 @@ function waitForSignin(
       .catch((e) => {
         // A window closed while loading reports itself through "close"; anything else is the network.
         if (!page.isClosed() && browser.connected) {
-          fail(
-            new LoginError("failed", `could not open ${SIGNIN_URL}: ${(e as Error).message.split("\n")[0]}`),
-          );
+          fail(new LoginError("failed", `could not open ${SIGNIN_URL}: ${firstLine(e)}`));
         }
       });
   });
@@ -173,7 +171,7 @@ function waitForSignin(
 
 async function signedIn(page: Page): Promise<ZhihuMe | null> {
   const url = new URL(page.url());
-  const onZhihu = url.protocol === "https:" && /(^|\.)zhihu\.com$/.test(url.hostname);
+  const onZhihu = url.protocol === "https:" && isZhihuDomain(url.hostname);
   if (!onZhihu || /^\/(signin|signup|account)(\/|$)/.test(url.pathname)) return null;
   if (!hasLoginCookie(await zhihuCookies(page.browserContext()))) return null;
   // Refused (401), or an anti-bot check the person can pass in the same window: keep waiting.

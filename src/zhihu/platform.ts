@@ -6,18 +6,15 @@ import { BrowserPool, type PoolLease } from "../browser/pool.js";
 import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
 import { TaskFailure, UsageError } from "../errors.js";
 import type { JobContext, Platform, PlatformOptions, PublishResult, TaskSnapshot } from "../platform.js";
-import { pageBroken, ZhihuApi } from "./api.js";
+import { ZhihuApi } from "./api.js";
 import { writeArtifacts } from "./artifacts.js";
+import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
-import { type FlowOptions, publishFlow } from "./publish.js";
+import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
 
-export interface ZhihuTuning extends FlowOptions {
-  /** Close an account's browser context after this long without work (default 30 s). */
-  idleMs?: number;
-  /** Per API call (default 30 s). */
-  timeoutMs?: number;
-  /** Share a pool (benchmarks keep one warm browser across runners); the platform then does not close it. */
+export interface ZhihuTuning {
+  /** A shared pool (tests and benchmarks keep one browser warm across runners): the platform leaves it open. */
   pool?: BrowserPool;
 }
 
@@ -29,16 +26,10 @@ export class ZhihuPlatform implements Platform {
 
   constructor(
     readonly opts: PlatformOptions,
-    private readonly tuning: ZhihuTuning = {},
+    tuning: ZhihuTuning = {},
   ) {
     this.ownsPool = tuning.pool === undefined;
-    this.pool =
-      tuning.pool ??
-      new BrowserPool({
-        env: opts.env,
-        headless: true,
-        ...(tuning.idleMs !== undefined ? { idleMs: tuning.idleMs } : {}),
-      });
+    this.pool = tuning.pool ?? new BrowserPool({ env: opts.env });
   }
 
   async publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult> {
@@ -49,12 +40,8 @@ export class ZhihuPlatform implements Platform {
     let api: ZhihuApi | null = null;
     try {
       page = await zhuanlanPage(lease);
-      api = new ZhihuApi(page, {
-        account: task.account,
-        signal: ctx.signal,
-        ...(this.tuning.timeoutMs !== undefined ? { timeoutMs: this.tuning.timeoutMs } : {}),
-      });
-      return await publishFlow(api, task, ctx, this.tuning);
+      api = new ZhihuApi(page, { account: task.account, signal: ctx.signal });
+      return await publishFlow(api, task, ctx);
     } catch (e) {
       await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
       throw e;
@@ -115,14 +102,8 @@ export class ZhihuPlatform implements Platform {
       const files = await writeArtifacts(ctx.artifactsDir, input).catch(() => []);
       if (files.length > 0) ctx.log(`failure details saved: ${files.join(", ")} in ${ctx.artifactsDir}`);
     }
-    // A page that is broken, may still have a call in flight (stopped job) or lacks a CSRF cookie is replaced;
-    // after an ordinary refusal or reset the page is fine and the next task reuses it.
-    const fresh =
-      !(e instanceof TaskFailure) ||
-      lost ||
-      pageBroken.has(e) ||
-      e.step === "open zhuanlan.zhihu.com" ||
-      e.message.includes("CSRF");
-    if (fresh) await lease.discardPage();
+    // A page that is broken or may still have a call in flight (stopped job) is replaced; after an ordinary
+    // refusal or reset the page is fine and the next task reuses it.
+    if (!(e instanceof TaskFailure) || lost || pageBroken.has(e)) await lease.discardPage();
   }
 }

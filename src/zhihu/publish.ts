@@ -22,24 +22,17 @@ import { WWW, ZHUANLAN, type ZhihuApi } from "./api.js";
 import { imageStep, uploadImages } from "./images.js";
 import { asRecord, idOf, parseJson } from "./json.js";
 
-export interface FlowOptions {
-  /** Reads the Markdown file again (tests may stub remote image downloads). */
-  prepare?: (file: string, signal: AbortSignal) => Promise<PreparedArticle>;
-}
-
 interface Topic {
   id: string;
   name: string;
-  raw: Record<string, unknown>;
 }
 
-export const articleUrl = (id: string): string => `${ZHUANLAN}/p/${id}`;
+const articleUrl = (id: string): string => `${ZHUANLAN}/p/${id}`;
 
 export async function publishFlow(
   api: ZhihuApi,
   task: TaskSnapshot,
   ctx: JobContext,
-  opts: FlowOptions = {},
 ): Promise<PublishResult> {
   const state: Record<string, unknown> = { ...task.state };
   let draftId = task.draftId;
@@ -55,14 +48,14 @@ export async function publishFlow(
 
   // The last attempt stopped after asking Zhihu to publish: find out whether it did before doing anything.
   if (task.checkpoint === "publishing" && draftId) {
-    const back = await readArticle(api, draftId, "read back");
+    const back = await readArticle(api, draftId);
     if (back?.state === "published" && (state.updates === undefined || digestOf(back) === state.saved)) {
       ctx.log(`already published by the last attempt: ${articleUrl(draftId)}`);
       return { url: articleUrl(draftId), articleId: draftId };
     }
   }
 
-  const article = await prepare(task, ctx, opts);
+  const article = await prepare(task, ctx);
 
   let draft: Record<string, unknown> | null = null;
   if (draftId) {
@@ -153,7 +146,7 @@ export async function publishFlow(
     if (articleId !== id) ctx.log(`Zhihu published draft ${id} as article ${articleId}`);
   }
 
-  const back = await readArticle(api, articleId, "read back");
+  const back = await readArticle(api, articleId);
   if (back?.state !== "published") {
     ctx.log(
       `Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`,
@@ -162,12 +155,10 @@ export async function publishFlow(
   return { url: articleUrl(articleId), articleId };
 }
 
-async function prepare(task: TaskSnapshot, ctx: JobContext, opts: FlowOptions): Promise<PreparedArticle> {
+async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArticle> {
   let article: PreparedArticle;
   try {
-    article = opts.prepare
-      ? await opts.prepare(task.file, ctx.signal)
-      : await prepareArticle(task.file, { signal: ctx.signal });
+    article = await prepareArticle(task.file, { signal: ctx.signal });
   } catch (e) {
     if (e instanceof UsageError && e.passing) {
       throw new TaskFailure("transient", "read article", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
@@ -194,10 +185,9 @@ async function prepare(task: TaskSnapshot, ctx: JobContext, opts: FlowOptions): 
 async function readArticle(
   api: ZhihuApi,
   id: string,
-  step: string,
 ): Promise<{ state: string; title: string; content: string; titleImage: string } | null> {
   const { status, body } = await api.json(
-    { step, method: "GET", url: `${ZHUANLAN}/api/articles/${id}` },
+    { step: "read back", method: "GET", url: `${ZHUANLAN}/api/articles/${id}` },
     { allow: [404] },
   );
   if (status === 404) return null;
@@ -215,7 +205,7 @@ function topicsOf(draft: Record<string, unknown> | null): Topic[] {
   return list.flatMap((t): Topic[] => {
     const raw = asRecord(t);
     const id = idOf(raw.id);
-    return id !== null && typeof raw.name === "string" ? [{ id, name: raw.name, raw }] : [];
+    return id !== null && typeof raw.name === "string" ? [{ id, name: raw.name }] : [];
   });
 }
 
@@ -223,9 +213,8 @@ const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b
 
 /** Binds the wanted topics the draft does not have yet; makes room by unbinding ones no longer wanted. */
 async function bindTopics(api: ZhihuApi, id: string, wanted: string[], bound: Topic[]): Promise<void> {
-  const current = [...bound];
   for (const name of wanted) {
-    if (current.some((t) => sameName(t.name, name))) continue;
+    if (bound.some((t) => sameName(t.name, name))) continue;
     const step = `bind topic ${name}`;
     const { body } = await api.json({
       step,
@@ -243,19 +232,19 @@ async function bindTopics(api: ZhihuApi, id: string, wanted: string[], bound: To
             : "fix topics: in the front matter",
       });
     }
-    if (current.length >= MAX_TOPICS) {
-      const stale = current.find((t) => !wanted.some((w) => sameName(w, t.name)));
+    if (bound.length >= MAX_TOPICS) {
+      const stale = bound.find((t) => !wanted.some((w) => sameName(w, t.name)));
       if (stale) {
         await api.call({
           step: `unbind topic ${stale.name}`,
           method: "DELETE",
           url: `${ZHUANLAN}/api/articles/${id}/topics/${stale.id}`,
         });
-        current.splice(current.indexOf(stale), 1);
+        bound.splice(bound.indexOf(stale), 1);
       }
     }
     await api.call({ step, method: "POST", url: `${ZHUANLAN}/api/articles/${id}/topics`, json: topic });
-    current.push({ id: idOf(topic.id) ?? "", name: String(topic.name), raw: topic });
+    bound.push({ id: idOf(topic.id) ?? "", name: String(topic.name) });
   }
 }
 

@@ -2,11 +2,13 @@
 // inside a page, so the answer comes through the same browser, fingerprint and cookie jar as publishing.
 // Zhihu ends sessions long before their cookies expire, so only this live answer counts.
 
-import type { Browser, BrowserContext, Cookie, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { firstLine } from "../errors.js";
-import { type SessionCookie, toPuppeteerCookies } from "./cookies.js";
+import { ZSE_93 } from "./api.js";
+import { VERIFY_URL } from "./classify.js";
+import { fromPuppeteerCookie, isZhihuDomain, type SessionCookie, toPuppeteerCookies } from "./cookies.js";
 
-export const ME_URL = "https://www.zhihu.com/api/v4/me";
+const ME_URL = "https://www.zhihu.com/api/v4/me";
 /**
  * A www.zhihu.com document to call the API from: same-origin (no CORS preflight), no scripts of its own
  * (the sign-in page would start a QR login of its own), and light on the real site.
@@ -24,7 +26,7 @@ export interface ZhihuMe {
   name: string;
 }
 
-export type MeState = "expired" | "needs_verification" | "error";
+type MeState = "expired" | "needs_verification" | "error";
 
 export type MeResult =
   | { ok: true; me: ZhihuMe }
@@ -50,11 +52,11 @@ export function describeMeFailure(r: Extract<MeResult, { ok: false }>): string {
 /** GET /api/v4/me from `page`, which must show a zhihu.com document. */
 export async function fetchMe(page: Page, timeoutMs = FETCH_TIMEOUT_MS): Promise<MeResult> {
   const raw = await page.evaluate(
-    async (url: string, ms: number) => {
+    async (url: string, ms: number, zse93: string) => {
       try {
         const res = await fetch(url, {
           credentials: "include",
-          headers: { "x-requested-with": "fetch", "x-zse-93": "101_3_3.0" },
+          headers: { "x-requested-with": "fetch", "x-zse-93": zse93 },
           signal: AbortSignal.timeout(ms),
         });
         return { status: res.status, text: await res.text() };
@@ -64,6 +66,7 @@ export async function fetchMe(page: Page, timeoutMs = FETCH_TIMEOUT_MS): Promise
     },
     ME_URL,
     timeoutMs,
+    ZSE_93,
   );
   return interpretMe(raw.status, raw.text);
 }
@@ -90,8 +93,7 @@ export function interpretMe(status: number, text: string): MeResult {
   const base = { ok: false as const, status, message, ...(code === undefined ? {} : { code }) };
   if (status === 401) return { ...base, state: "expired" };
   if (status === 403 && code === 40352) {
-    const url =
-      typeof error?.redirect === "string" ? error.redirect : "https://www.zhihu.com/account/unhuman";
+    const url = typeof error?.redirect === "string" ? error.redirect : VERIFY_URL;
     return { ...base, state: "needs_verification", url };
   }
   return { ...base, state: "error" };
@@ -106,32 +108,18 @@ function toMe(body: unknown): ZhihuMe | null {
 
 /** The zhihu.com cookies a browser context holds, in the credential store's shape. */
 export async function zhihuCookies(context: BrowserContext): Promise<SessionCookie[]> {
-  return (await context.cookies()).filter((c) => isZhihu(c.domain)).map(toSessionCookie);
+  return (await context.cookies()).filter((c) => isZhihuDomain(c.domain)).map(fromPuppeteerCookie);
 }
 
 export function hasLoginCookie(cookies: readonly SessionCookie[]): boolean {
   return cookies.some((c) => c.name === "z_c0" && c.value !== "");
 }
 
-function isZhihu(domain: string): boolean {
-  const host = domain.replace(/^\./, "").toLowerCase();
-  return host === "zhihu.com" || host.endsWith(".zhihu.com");
-}
-
-function toSessionCookie(c: Cookie): SessionCookie {
-  const s: SessionCookie = { name: c.name, value: c.value, domain: c.domain, path: c.path };
-  if (!c.session && c.expires > 0) s.expires = c.expires;
-  s.httpOnly = c.httpOnly;
-  s.secure = c.secure;
-  if (c.sameSite && c.sameSite !== "Default") s.sameSite = c.sameSite;
-  return s;
-}
-
 /**
  * A fresh incognito context holding `cookies`, with a page on SESSION_PAGE: the place to ask /api/v4/me.
  * The caller closes the context.
  */
-export async function openSessionContext(
+async function openSessionContext(
   browser: Browser,
   cookies: readonly SessionCookie[],
   timeoutMs = FETCH_TIMEOUT_MS,
@@ -150,7 +138,7 @@ export async function openSessionContext(
   }
 }
 
-export interface SessionCheck {
+interface SessionCheck {
   result: MeResult;
   /** The context's cookies after the check (Zhihu may have refreshed some); empty unless the session is alive. */
   cookies: SessionCookie[];
@@ -177,7 +165,7 @@ export async function checkSession(
   }
 }
 
-export type SessionState = "ok" | "missing" | MeState;
+type SessionState = "ok" | "missing" | MeState;
 
 export interface AccountCheck {
   account: string;

@@ -6,7 +6,7 @@ import type { PoolLease } from "../browser/pool.js";
 import type { CredentialStore } from "../credentials/index.js";
 import { TaskFailure } from "../errors.js";
 import { ZHUANLAN } from "./api.js";
-import { loginCommand } from "./classify.js";
+import { loginCommand, pageBroken } from "./classify.js";
 import type { SessionCookie } from "./cookies.js";
 import { hasLoginCookie } from "./session-check.js";
 
@@ -28,14 +28,11 @@ export async function sessionCookies(store: CredentialStore, account: string): P
 
 /** The lease's page, on a zhuanlan.zhihu.com page (loaded once, then reused across the account's tasks). */
 export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
-  const step = "open zhuanlan.zhihu.com";
   let page: Page;
   try {
     page = await lease.page();
   } catch (e) {
-    throw new TaskFailure("transient", step, `the browser could not open a page: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw openFailure(`the browser could not open a page: ${(e as Error).message}`, e);
   }
   if (page.url().startsWith(`${ZHUANLAN}/`)) return page;
   let status = 0;
@@ -46,10 +43,15 @@ export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
     });
     status = res?.status() ?? 0;
   } catch (e) {
-    throw new TaskFailure("transient", step, `could not load ${ZHUANLAN}/: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw openFailure(`could not load ${ZHUANLAN}/: ${(e as Error).message}`, e);
   }
-  if (status >= 400) throw new TaskFailure("transient", step, `${ZHUANLAN}/ answered HTTP ${status}`);
+  if (status >= 400) throw openFailure(`${ZHUANLAN}/ answered HTTP ${status}`);
   return page;
+}
+
+/** A page that did not get to zhuanlan.zhihu.com is not reused: the next attempt starts from a new one. */
+function openFailure(message: string, cause?: unknown): TaskFailure {
+  const f = new TaskFailure("transient", "open zhuanlan.zhihu.com", message, { cause });
+  pageBroken.add(f);
+  return f;
 }

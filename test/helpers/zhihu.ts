@@ -11,10 +11,9 @@ import type { Platform } from "../../src/platform.js";
 import { Runner, type RunnerEvent, type RunSummary } from "../../src/runner/runner.js";
 import { openStore, type Store } from "../../src/store/db.js";
 import type { NewTask, Task } from "../../src/store/tasks.js";
-import type { SessionCookie } from "../../src/zhihu/cookies.js";
 import { ZhihuPlatform, type ZhihuTuning } from "../../src/zhihu/platform.js";
 import { type AccountInfo, type Simulator, type SimulatorOptions, startSimulator } from "../sim/index.js";
-import { tempDir } from "./run.js";
+import { simEnv, tempDir } from "./run.js";
 
 export interface ZhihuWorld {
   sim: Simulator;
@@ -45,18 +44,6 @@ export interface RunWith {
   onEvent?: (e: RunnerEvent) => void;
 }
 
-export function simCookies(info: AccountInfo): SessionCookie[] {
-  return info.cookies.map((c) => ({
-    name: c.name,
-    value: c.value,
-    domain: c.domain,
-    path: c.path,
-    expires: c.expires,
-    httpOnly: c.httpOnly,
-    secure: c.secure,
-  }));
-}
-
 /** Everything is closed and removed after the test, also on failure. */
 export async function zhihuWorld(
   t: { after(fn: () => void | Promise<void>): void },
@@ -68,10 +55,7 @@ export async function zhihuWorld(
   const sim = await startSimulator({ controlPort: false, ...opts.sim });
   t.after(() => sim.close());
   const env: NodeJS.ProcessEnv = {
-    TOPN_HOME: home,
-    TOPN_ZHIHU_RESOLVE: sim.resolveEnv,
-    TOPN_HEADLESS: "1",
-    TOPN_CREDENTIAL_STORE: "file",
+    ...simEnv(sim, home),
     ...(process.env.TOPN_BROWSER ? { TOPN_BROWSER: process.env.TOPN_BROWSER } : {}),
   };
   const store = openStore(home);
@@ -79,7 +63,7 @@ export async function zhihuWorld(
   const credentials = await openCredentialStore({ home, env, warn: () => {} });
   const accounts = new Map<string, AccountInfo>();
   const platforms: ZhihuPlatform[] = [];
-  const pool = new BrowserPool({ env, headless: true });
+  const pool = new BrowserPool({ env });
   t.after(async () => {
     await Promise.all(platforms.map((p) => p.close()));
     await pool.close();
@@ -95,7 +79,7 @@ export async function zhihuWorld(
     accounts,
     async addAccount(name) {
       const info = sim.createAccount(name);
-      await credentials.set("zhihu", name, { cookies: simCookies(info), savedAt: new Date().toISOString() });
+      await credentials.set("zhihu", name, { cookies: info.cookies, savedAt: new Date().toISOString() });
       accounts.set(name, info);
       return info;
     },
