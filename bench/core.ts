@@ -39,7 +39,13 @@ export async function runnerOverhead(tasks = 5000, accounts = 50): Promise<Row> 
     );
     const noop: Platform = {
       name: "noop",
-      publish: async (t) => ({ url: `https://x/p/${t.id}`, articleId: String(t.id) }),
+      publish: async (t) => ({
+        url: `https://x/p/${t.id}`,
+        articleId: String(t.id),
+        state: "published",
+        contentHash: t.contentHash,
+        digest: t.contentHash,
+      }),
       close: async () => {},
     };
     const runner = new Runner({

@@ -20,7 +20,11 @@ export interface TaskSnapshot {
   readonly url: string | null;
   /** Publish as a new article even if this file was published before. */
   readonly forceNew: boolean;
+  /** "publish", or "draft": save the text into the platform's draft and stop there (`--draft`). */
+  readonly mode: PublishMode;
 }
+
+export type PublishMode = "publish" | "draft";
 
 export interface CheckpointPatch {
   checkpoint: string;
@@ -36,9 +40,15 @@ export interface JobContext {
   log(message: string): void;
   /**
    * Commit a checkpoint in its own short transaction before the next step starts.
-   * Throws TaskFailure("lease_lost") if another runner has taken the task over: stop at once.
+   * Rejects with TaskFailure("lease_lost") if another runner has taken the task over: stop at once.
    */
-  checkpoint(patch: CheckpointPatch): void;
+  checkpoint(patch: CheckpointPatch): Promise<void>;
+  /**
+   * Call right before every request to the platform. Resolves when the lease is still this job's (renewing
+   * it when a renewal is due, e.g. after the process was paused); rejects with TaskFailure("lease_lost") when
+   * it is gone, so a job that wakes from a long pause never sends a request for a task it no longer holds.
+   */
+  ensureLease(): Promise<void>;
   /** Where the platform may write failure artifacts (screenshot, redacted HTML, last API exchange). */
   readonly artifactsDir: string;
 }
@@ -46,6 +56,12 @@ export interface JobContext {
 export interface PublishResult {
   url: string;
   articleId: string;
+  /** "published", or "draft" when the task only saved the text into the draft (mode "draft"). */
+  state: "published" | "draft";
+  /** sha256 of the file bytes this job read and published (write-back skips a file that changed since). */
+  contentHash: string;
+  /** articleDigest() of what was published: the next `publish` of an unchanged file has nothing to do. */
+  digest: string;
 }
 
 export interface Platform {

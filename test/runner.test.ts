@@ -54,7 +54,12 @@ const platform = (
   let closed = 0;
   return {
     name: "t",
-    publish,
+    publish: async (task: TaskSnapshot, ctx: JobContext) => ({
+      state: "published" as const,
+      contentHash: task.contentHash,
+      digest: task.contentHash,
+      ...(await publish(task, ctx)),
+    }),
     close: async () => {
       closed++;
     },
@@ -150,7 +155,7 @@ test("checkpoints are committed before the next step and survive into the next a
   const p = platform(async (snap, ctx) => {
     seen.push(snap.draftId);
     if (!snap.draftId) {
-      ctx.checkpoint({ checkpoint: "draft_created", draftId: "9000000000000000001", state: { images: 1 } });
+      await ctx.checkpoint({ checkpoint: "draft_created", draftId: "9000000000000000001", state: { images: 1 } });
       // While the job still runs, the checkpoint is already in the database.
       assert.equal(store.tasks.get(snap.id)!.draftId, "9000000000000000001");
       throw new TaskFailure("transient", "upload images", "timeout");

@@ -16,3 +16,4 @@ export type { CommentPermission, ImageAsset, PreparedArticle } from "./types.js"
 export function zhimgUrl(objectKey: string, ext: string): string {
   return `https://pic4.zhimg.com/${objectKey}${ext === "gif" ? ".gif" : ""}`;
 }
+export { articleDigest } from "./digest.js";

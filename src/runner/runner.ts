@@ -223,7 +223,10 @@ export class Runner {
       signal: job.abort.signal,
       artifactsDir: artifactsDir(this.opts.home, task.id),
       log: (message) => this.emit({ type: "progress", task, message }),
-      checkpoint: (patch) => {
+      ensureLease: async () => {
+        if (job.abort.signal.aborted) throw asTaskFailure(job.abort.signal.reason, "lease");
+      },
+      checkpoint: async (patch) => {
         if (job.abort.signal.aborted) throw asTaskFailure(job.abort.signal.reason, patch.checkpoint);
         if (!this.store.checkpoint(task.id, this.owner, patch)) {
           throw new TaskFailure("lease_lost", patch.checkpoint, "the lease was taken over");
@@ -332,5 +335,6 @@ function snapshot(t: Task): TaskSnapshot {
     state: t.state,
     url: t.url,
     forceNew: t.forceNew,
+    mode: "publish",
   };
 }

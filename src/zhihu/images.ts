@@ -58,14 +58,14 @@ export async function uploadImages(
   api: ZhihuApi,
   images: readonly ImageAsset[],
   done: Readonly<Record<string, string>>,
-  onUploaded: (asset: ImageAsset, objectKey: string) => void,
+  onUploaded: (asset: ImageAsset, objectKey: string) => Promise<void>,
 ): Promise<Record<string, string>> {
   const keys: Record<string, string> = { ...done };
   for (const asset of images) {
     if (keys[asset.id] !== undefined) continue;
     const objectKey = await uploadOne(api, asset);
     keys[asset.id] = objectKey;
-    onUploaded(asset, objectKey);
+    await onUploaded(asset, objectKey);
   }
   return keys;
 }

@@ -9,6 +9,7 @@
 
 import { createHash, randomUUID } from "node:crypto";
 import {
+  articleDigest,
   type ImageAsset,
   MAX_TOPICS,
   type PreparedArticle,
@@ -36,9 +37,9 @@ export async function publishFlow(
 ): Promise<PublishResult> {
   const state: Record<string, unknown> = { ...task.state };
   let draftId = task.draftId;
-  const commit = (checkpoint: string, message: string, newDraft?: string): void => {
+  const commit = async (checkpoint: string, message: string, newDraft?: string): Promise<void> => {
     api.checkAborted(checkpoint);
-    ctx.checkpoint({ checkpoint, message, state: { ...state }, ...(newDraft ? { draftId: newDraft } : {}) });
+    await ctx.checkpoint({ checkpoint, message, state: { ...state }, ...(newDraft ? { draftId: newDraft } : {}) });
   };
 
   const me = asRecord(
@@ -51,7 +52,14 @@ export async function publishFlow(
     const back = await readArticle(api, draftId);
     if (back?.state === "published" && (state.updates === undefined || digestOf(back) === state.saved)) {
       ctx.log(`already published by the last attempt: ${articleUrl(draftId)}`);
-      return { url: articleUrl(draftId), articleId: draftId };
+      const article = await prepare(task, ctx);
+      return {
+        url: articleUrl(draftId),
+        articleId: draftId,
+        state: "published",
+        contentHash: article.contentHash,
+        digest: articleDigest(article),
+      };
     }
   }
 
@@ -91,7 +99,7 @@ export async function publishFlow(
       throw new TaskFailure("transient", "create draft", "Zhihu's answer to creating a draft has no id");
     }
     // From here on every attempt reuses this draft: commit before anything else happens.
-    commit("draft_created", `draft ${draftId} created`, draftId);
+    await commit("draft_created", `draft ${draftId} created`, draftId);
     draft = created;
   }
   const id = draftId;
@@ -100,9 +108,9 @@ export async function publishFlow(
     article.cover && !article.images.some((i) => i.id === article.cover?.id)
       ? [...article.images, article.cover]
       : article.images;
-  const keys = await uploadImages(api, assets, asStringMap(state.images), (asset, key) => {
+  const keys = await uploadImages(api, assets, asStringMap(state.images), async (asset, key) => {
     state.images = { ...asStringMap(state.images), [asset.id]: key };
-    commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
+    await commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
   });
   const src = (asset: ImageAsset): string => zhimgUrl(keys[asset.id] ?? `v2-${asset.id}`, asset.ext);
   const content = {
@@ -126,13 +134,13 @@ export async function publishFlow(
       },
     });
     state.saved = digest;
-    commit("content_saved", "title and text saved into the draft");
+    await commit("content_saved", "title and text saved into the draft");
   }
 
   await bindTopics(api, id, article.topics.slice(0, MAX_TOPICS), topicsOf(draft));
-  commit("topics_bound", article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics");
+  await commit("topics_bound", article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics");
 
-  commit("publishing", "publishing");
+  await commit("publishing", "publishing");
   let articleId = id;
   if (article.column !== undefined) {
     await publishLegacy(api, id, article, urlToken);
@@ -152,7 +160,13 @@ export async function publishFlow(
       `Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`,
     );
   }
-  return { url: articleUrl(articleId), articleId };
+  return {
+    url: articleUrl(articleId),
+    articleId,
+    state: "published",
+    contentHash: article.contentHash,
+    digest: articleDigest(article),
+  };
 }
 
 async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArticle> {
