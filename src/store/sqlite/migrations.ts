@@ -75,6 +75,87 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (platform, account, file)
   );
   `,
+  // 3: one article per identity (issue 8), a lease token per claim (issue 9), account pauses, pacing and
+  // session health (issue 11), and which machine holds which account's session (issue 10).
+  `
+  ALTER TABLE tasks ADD COLUMN lease_token TEXT;
+  ALTER TABLE tasks ADD COLUMN identity TEXT NOT NULL DEFAULT '';
+  ALTER TABLE tasks ADD COLUMN digest TEXT;
+  ALTER TABLE tasks ADD COLUMN mode TEXT NOT NULL DEFAULT 'publish' CHECK (mode IN ('publish', 'draft'));
+  ALTER TABLE tasks ADD COLUMN write_back INTEGER NOT NULL DEFAULT 1;
+
+  -- One row per article (it was one per file): a file can move, and --new can give a file a second article.
+  CREATE TABLE articles_by_id (
+    platform     TEXT    NOT NULL,
+    account      TEXT    NOT NULL,
+    article_id   TEXT    NOT NULL,
+    url          TEXT,
+    title        TEXT,
+    file         TEXT,
+    digest       TEXT,
+    content_hash TEXT,
+    state        TEXT    NOT NULL DEFAULT 'published' CHECK (state IN ('published', 'draft')),
+    task_id      INTEGER,
+    published_at INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (platform, account, article_id)
+  );
+  INSERT OR IGNORE INTO articles_by_id
+    (platform, account, article_id, url, title, file, state, task_id, published_at, updated_at)
+    SELECT platform, account, article_id, url, title, file, 'published', task_id, published_at, published_at
+    FROM articles ORDER BY published_at DESC;
+  DROP TABLE articles;
+  ALTER TABLE articles_by_id RENAME TO articles;
+  CREATE INDEX articles_by_file ON articles(platform, account, file);
+
+  UPDATE tasks SET identity = coalesce(
+    (SELECT 'article:' || a.article_id FROM articles a
+     WHERE a.platform = tasks.platform AND a.account = tasks.account AND a.file = tasks.file),
+    'path:' || file);
+  -- An older topn could queue two tasks of one file (retry --failed): keep the running one, else the newest.
+  UPDATE tasks SET status = 'cancelled', finished_at = updated_at
+  WHERE status = 'queued' AND EXISTS (
+    SELECT 1 FROM tasks o WHERE o.platform = tasks.platform AND o.account = tasks.account
+      AND o.identity = tasks.identity AND o.id <> tasks.id
+      AND (o.status = 'running' OR (o.status = 'queued' AND o.id > tasks.id)));
+  CREATE UNIQUE INDEX tasks_one_active_per_identity ON tasks(platform, account, identity)
+    WHERE status IN ('queued', 'running');
+  CREATE INDEX tasks_by_identity ON tasks(platform, account, identity, id);
+  CREATE INDEX tasks_by_draft ON tasks(platform, account, draft_id) WHERE draft_id IS NOT NULL;
+
+  ALTER TABLE accounts ADD COLUMN session_ok_at INTEGER;
+  ALTER TABLE accounts ADD COLUMN session_expires_at INTEGER;
+  ALTER TABLE accounts ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN paused_kind TEXT;
+  ALTER TABLE accounts ADD COLUMN paused_reason TEXT;
+  ALTER TABLE accounts ADD COLUMN paused_fix TEXT;
+  ALTER TABLE accounts ADD COLUMN paused_at INTEGER;
+  ALTER TABLE accounts ADD COLUMN paused_until INTEGER;
+  ALTER TABLE accounts ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN gap_ms INTEGER;
+  ALTER TABLE accounts ADD COLUMN daily_cap INTEGER;
+
+  -- Publishes per account, for pacing (gap, daily cap). Kept apart from tasks so pruning tasks keeps them.
+  CREATE TABLE publishes (
+    id       INTEGER PRIMARY KEY,
+    platform TEXT    NOT NULL,
+    account  TEXT    NOT NULL,
+    task_id  INTEGER,
+    at       INTEGER NOT NULL
+  );
+  CREATE INDEX publishes_by_account ON publishes(platform, account, at);
+  INSERT INTO publishes (platform, account, task_id, at)
+    SELECT platform, account, id, finished_at FROM tasks WHERE status = 'succeeded' AND finished_at IS NOT NULL;
+
+  -- Which machine holds a session for which account (sessions themselves never enter the database).
+  CREATE TABLE hosts (
+    platform TEXT    NOT NULL,
+    account  TEXT    NOT NULL,
+    host     TEXT    NOT NULL,
+    seen_at  INTEGER NOT NULL,
+    PRIMARY KEY (platform, account, host)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

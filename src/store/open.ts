@@ -1,0 +1,20 @@
+// Which database holds the queue: SQLite in TOPN_HOME by default; PostgreSQL when TOPN_DATABASE_URL (or
+// --database-url) names one, so runners on several machines share one queue.
+
+import type { Store } from "./types.js";
+
+export interface OpenOptions {
+  home: string;
+  /** postgres://… ; empty or undefined: the SQLite file in `home`. */
+  databaseUrl?: string | undefined;
+}
+
+export async function openStore(opts: OpenOptions): Promise<Store> {
+  if (opts.databaseUrl) {
+    const { openPostgresStore } = await import("./postgres/open.js");
+    return openPostgresStore(opts.databaseUrl);
+  }
+  // better-sqlite3 is loaded only by commands that need the database.
+  const { openSqliteStore } = await import("./sqlite/open.js");
+  return openSqliteStore(opts.home);
+}
