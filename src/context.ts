@@ -45,7 +45,11 @@ export function createContext(opts: {
     },
     store() {
       store ??= import("./store/open.js").then(({ openStore }) =>
-        openStore({ home: ctx.home(), databaseUrl: env["TOPN_DATABASE_URL"] }),
+        openStore({
+          home: ctx.home(),
+          databaseUrl: env["TOPN_DATABASE_URL"],
+          busyTimeoutMs: env["TOPN_BUSY_TIMEOUT_MS"] ? Number(env["TOPN_BUSY_TIMEOUT_MS"]) : undefined,
+        }),
       );
       return store;
     },

@@ -58,7 +58,8 @@ test("one queued or running task per article identity: a second enqueue conflict
   const [first] = await enqueueIds(store, [newTask({ file: "/p/a.md" })]);
   await assert.rejects(
     store.tasks.enqueue([newTask({ file: "/p/b.md" }), newTask({ file: "/p/a.md" })]),
-    (e: unknown) => e instanceof EnqueueConflict && e.conflicts[0]!.index === 1 && e.conflicts[0]!.id === first,
+    (e: unknown) =>
+      e instanceof EnqueueConflict && e.conflicts[0]!.index === 1 && e.conflicts[0]!.id === first,
   );
   assert.equal((await store.tasks.list()).length, 1, "b.md was rolled back with it");
   // Not atomic (sync): the conflict is reported and the others go in.
@@ -113,7 +114,9 @@ test("a hard link or a moved file finds its article through an alias; the move i
   const { store } = testStore(t);
   await enqueueIds(store, [newTask({ file: "/p/old.md", digest: "v1" })]);
   await store.tasks.succeed(await claim(store), outcome("2002", { digest: "v1" }));
-  const [moved] = await store.tasks.enqueue([newTask({ file: "/p/new.md", digest: "v1", aliases: ["/p/old.md"] })]);
+  const [moved] = await store.tasks.enqueue([
+    newTask({ file: "/p/new.md", digest: "v1", aliases: ["/p/old.md"] }),
+  ]);
   assert.equal(moved!.kind, "unchanged");
   assert.equal((await store.tasks.articleForFile("fake", "a", ["/p/new.md"]))?.articleId, "2002");
   const [edited] = await store.tasks.enqueue([newTask({ file: "/p/new.md", digest: "v2" })]);
@@ -140,10 +143,17 @@ test("claims skip an account that has a running task, and the database refuses a
   const second = await store.tasks.claim(claimReq());
   assert.equal(second!.id, b1, "account a is busy, so b's task is next");
   assert.equal(await store.tasks.claim(claimReq()), undefined);
-  assert.equal(await store.tasks.nextClaimIn({ pacing: NO_PACING }), null, "nothing claimable until one ends");
+  assert.equal(
+    await store.tasks.nextClaimIn({ pacing: NO_PACING }),
+    null,
+    "nothing claimable until one ends",
+  );
   const raw = openConnection(store.location);
   t.after(() => void raw.close());
-  assert.throws(() => raw.prepare("UPDATE tasks SET status='running' WHERE id=?").run(a2), /UNIQUE constraint failed/);
+  assert.throws(
+    () => raw.prepare("UPDATE tasks SET status='running' WHERE id=?").run(a2),
+    /UNIQUE constraint failed/,
+  );
 });
 
 test("every write after a claim needs its lease token; a lost lease records nothing", async (t) => {
@@ -171,7 +181,11 @@ test("recovery: an expired lease goes back with its attempt counted, never a lea
   now += 500;
   assert.deepEqual(await store.tasks.recover({ deadOwners: [], keep: [] }), [], "lease still live");
   now += 1000;
-  assert.deepEqual(await store.tasks.recover({ deadOwners: [], keep: [lease.token] }), [], "our own job's lease");
+  assert.deepEqual(
+    await store.tasks.recover({ deadOwners: [], keep: [lease.token] }),
+    [],
+    "our own job's lease",
+  );
   const [back] = await store.tasks.recover({ deadOwners: [], keep: [] });
   assert.equal(back!.status, "queued");
   assert.equal(back!.attempts, 1);
@@ -192,7 +206,8 @@ test("retry respects history: a task superseded by a newer publish of its articl
   await store.tasks.succeed(await claim(store), outcome("4004"));
   await assert.rejects(
     store.tasks.retry([a!]),
-    (e: unknown) => e instanceof TransitionRefused && e.status === "superseded" && new RegExp(`task ${b}`).test(e.message),
+    (e: unknown) =>
+      e instanceof TransitionRefused && e.status === "superseded" && new RegExp(`task ${b}`).test(e.message),
   );
   const r = await store.tasks.retry([a!], { skipSuperseded: true });
   assert.deepEqual(r.retried, []);
@@ -233,7 +248,11 @@ test("retry and cancel refuse impossible transitions and change nothing; cancel 
   assert.equal((await store.tasks.retry([q!])).retried[0]!.status, "queued");
   await assert.rejects(store.tasks.retry([999]), /does not exist/);
   const [f] = await enqueueIds(store, [newTask({ account: "c" })]);
-  await store.tasks.fail(await claim(store, { only: [f!] }), { kind: "rejected", step: "s", message: "m" }, "m");
+  await store.tasks.fail(
+    await claim(store, { only: [f!] }),
+    { kind: "rejected", step: "s", message: "m" },
+    "m",
+  );
   const [dismissed] = await store.tasks.cancel([f!]);
   assert.equal(dismissed!.was, "failed");
   assert.deepEqual(await store.tasks.failedIds(), []);
@@ -305,7 +324,10 @@ test("pacing: a gap after each publish and a cap per 24 hours, with the time eac
 
 test("a runner claims only accounts it holds a session for; hosts say which machine can serve which", async (t) => {
   const { store } = testStore(t);
-  await enqueueIds(store, [newTask({ platform: "zhihu", account: "x" }), newTask({ platform: "fake", account: "y" })]);
+  await enqueueIds(store, [
+    newTask({ platform: "zhihu", account: "x" }),
+    newTask({ platform: "fake", account: "y" }),
+  ]);
   const mine = { zhihu: ["other"] };
   const got = await store.tasks.claim(claimReq({ accounts: mine }));
   assert.equal(got!.account, "y", "platforms not listed are not restricted");
@@ -323,7 +345,10 @@ test("a runner claims only accounts it holds a session for; hosts say which mach
 test("prune removes finished tasks and their events, never the article records", async (t) => {
   let now = 1_800_000_000_000;
   const { store } = testStore(t, { clock: () => now });
-  const [done, waiting] = await enqueueIds(store, [newTask({ file: "/p/old.md" }), newTask({ account: "b" })]);
+  const [done, waiting] = await enqueueIds(store, [
+    newTask({ file: "/p/old.md" }),
+    newTask({ account: "b" }),
+  ]);
   await store.tasks.succeed(await claim(store, { only: [done!] }), outcome("6006"));
   now += 31 * 86_400_000;
   assert.deepEqual(await store.tasks.prune(30 * 86_400_000), [done]);
