@@ -39,8 +39,9 @@ export class ZhihuPlatform implements Platform {
     let page: Page | null = null;
     let api: ZhihuApi | null = null;
     try {
-      page = await zhuanlanPage(lease);
-      api = new ZhihuApi(page, { account: task.account, signal: ctx.signal });
+      const ensureLease = () => ctx.ensureLease();
+      page = await zhuanlanPage(lease, ensureLease);
+      api = new ZhihuApi(page, { account: task.account, signal: ctx.signal, ensureLease });
       return await publishFlow(api, task, ctx);
     } catch (e) {
       await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
