@@ -21,9 +21,14 @@ const identities = new WeakMap<Browser, Promise<BrowserIdentity | null>>();
 
 /** A new page of `from` that presents the installed browser (see the top of this file). */
 export async function openPage(from: Browser | BrowserContext): Promise<Page> {
-  const page = await from.newPage();
+  const browser = "browser" in from ? from.browser() : from;
+  // The probe (first page of a browser only) runs in a page of its own, alongside this one's opening.
+  const [opened, identity] = await Promise.allSettled([from.newPage(), browserIdentity(browser)]);
+  if (opened.status === "rejected") throw opened.reason;
+  const page = opened.value;
   try {
-    await presentAsInstalled(page);
+    if (identity.status === "rejected") throw identity.reason;
+    await present(page, identity.value);
   } catch (e) {
     await page.close().catch(() => {});
     throw e;
@@ -33,40 +38,39 @@ export async function openPage(from: Browser | BrowserContext): Promise<Page> {
 
 /** Gives an existing page (one the browser opened by itself) the identity, before it navigates anywhere. */
 export async function presentAsInstalled(page: Page): Promise<void> {
-  const identity = await browserIdentity(page.browser(), page);
+  await present(page, await browserIdentity(page.browser()));
+}
+
+async function present(page: Page, identity: BrowserIdentity | null): Promise<void> {
   if (identity)
     await page.setUserAgent({ userAgent: identity.userAgent, userAgentMetadata: identity.metadata });
 }
 
-/**
- * What `browser`'s pages present, or null when it already is what a person's browser sends (a window).
- * Probed once per browser, in `page` when given (a fresh page that has not navigated yet: it saves opening
- * one more), else in a page of its own.
- */
-export function browserIdentity(browser: Browser, page?: Page): Promise<BrowserIdentity | null> {
+/** What `browser`'s pages present, or null when it already is what a person's browser sends (a window). */
+export function browserIdentity(browser: Browser): Promise<BrowserIdentity | null> {
   let pending = identities.get(browser);
   if (!pending) {
-    pending = probe(browser, page);
+    pending = probe(browser);
     identities.set(browser, pending);
     pending.catch(() => identities.delete(browser));
   }
   return pending;
 }
 
-async function probe(browser: Browser, page?: Page): Promise<BrowserIdentity | null> {
+async function probe(browser: Browser): Promise<BrowserIdentity | null> {
   const ua = await browser.userAgent();
   if (!ua.includes(HEADLESS)) return null;
   // navigator.userAgentData exists only in secure contexts; chrome://version is one that loads nothing
-  // from the network.
-  const probing = page ?? (await browser.newPage());
+  // from the network. A page of its own: the pages that go to Zhihu never start from a chrome:// page.
+  const page = await browser.newPage();
   let hints: HighEntropyHints;
   try {
-    await probing.goto("chrome://version", { waitUntil: "domcontentloaded" });
-    hints = (await probing.evaluate(
+    await page.goto("chrome://version", { waitUntil: "domcontentloaded" });
+    hints = (await page.evaluate(
       `navigator.userAgentData.getHighEntropyValues(${JSON.stringify(HINTS)})`,
     )) as HighEntropyHints;
   } finally {
-    if (page === undefined) await probing.close().catch(() => {});
+    await page.close().catch(() => {});
   }
   const product = productBrand(browser.process()?.spawnfile ?? "");
   return {
