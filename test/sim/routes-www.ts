@@ -71,6 +71,9 @@ function handlePublish(ctx: Ctx, env: SimEnv) {
   const problem = env.world.publishProblem(article);
   // Content problems come back with HTTP 200 and a non-zero code: only `code` says it failed.
   if (problem) return publishFailure(ctx, 200, problem.code, problem.message);
+  // Applied only when the publish goes through, like the rest of it.
+  const permission = asObject(data.commentsPermission).comment_permission;
+  if (typeof permission === "string") article.commentPermission = permission;
   env.world.publish(article, "current", column);
   ctx.sendJson(200, {
     code: 0,
