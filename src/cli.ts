@@ -64,6 +64,8 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .option("--at <when>", 'publish later: "2026-12-01 09:00", an ISO time, or "tomorrow 9am"')
     .option("--no-wait", "only enqueue and print the task ids")
     .option("--new", "publish as a new article even if this file was published before")
+    .option("--emoji", "turn :smile: shortcodes into emoji (or emoji: true in the front matter)")
+    .option("--no-captions", "no captions under images")
     .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
     .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
     .option("--json", "print JSON instead of text")
@@ -162,6 +164,8 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .argument("<file>", "Markdown file")
     .option("-o, --out <file>", "HTML output (default: FILE.preview.html)")
     .option("--png <file>", "also take a screenshot with the browser topn uses")
+    .option("--emoji", "turn :smile: shortcodes into emoji (or emoji: true in the front matter)")
+    .option("--no-captions", "no captions under images")
     .action(run(async () => (await import("./commands/preview.js")).previewCommand));
 
   return program;

@@ -8,6 +8,9 @@ import type { CommentPermission } from "./types.js";
 export const MAX_TOPICS = 3;
 const COMMENT_VALUES: readonly CommentPermission[] = ["anyone", "followees", "no_one"];
 const KNOWN_KEYS = new Set(["title", "topics", "column", "cover", "comments", "zhihu_id"]);
+/** true/false keys that change the HTML (ArticleSettings). */
+const SWITCHES = ["emoji", "captions"] as const;
+for (const key of SWITCHES) KNOWN_KEYS.add(key);
 
 export interface FrontMatter {
   title?: string;
@@ -16,6 +19,10 @@ export interface FrontMatter {
   cover?: string;
   comments: CommentPermission;
   zhihuId?: string;
+  /** `emoji: true`: `:smile:` shortcodes become emoji. */
+  emoji?: boolean;
+  /** `captions: false`: no text under images. */
+  captions?: boolean;
   /** The Markdown after the front matter. */
   body: string;
   /** File lines before the body. */
@@ -102,6 +109,17 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
   }
   const zhihuId = zhihuIdOf(fields.zhihu_id, raw, at("zhihu_id"));
   if (zhihuId !== undefined) out.zhihuId = zhihuId;
+  for (const key of SWITCHES) {
+    const value = fields[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "boolean") {
+      throw new UsageError(
+        `${at(key)}: ${key} must be true or false, not ${JSON.stringify(value)}`,
+        `write ${key}: true`,
+      );
+    }
+    out[key] = value;
+  }
   return out;
 }
 

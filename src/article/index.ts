@@ -3,6 +3,8 @@
 export { MAX_TOPICS } from "./frontmatter.js";
 export { MAX_IMAGE_BYTES } from "./images.js";
 export {
+  articleOptionsFrom,
+  articleOptionsState,
   MAX_TITLE_CHARS,
   type PrepareOptions,
   prepareArticle,
@@ -10,7 +12,7 @@ export {
   renderArticleParts,
 } from "./prepare.js";
 export type { Reference, RenderResult } from "./render.js";
-export type { CommentPermission, ImageAsset, PreparedArticle } from "./types.js";
+export type { ArticleSettings, CommentPermission, ImageAsset, PreparedArticle } from "./types.js";
 
 /** Where an uploaded image is served from, given its OSS object key (`v2-<md5>`). GIFs keep their extension. */
 export function zhimgUrl(objectKey: string, ext: string): string {

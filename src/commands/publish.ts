@@ -1,4 +1,4 @@
-import { prepareArticle } from "../article/index.js";
+import { articleOptionsState, prepareArticle } from "../article/index.js";
 import type { Context } from "../context.js";
 import { ExitCode, problemLine, UsageError } from "../errors.js";
 import { loadPlatform } from "../platforms.js";
@@ -15,6 +15,8 @@ export interface PublishOptions {
   at?: string;
   wait: boolean;
   new?: boolean;
+  emoji?: boolean;
+  captions?: boolean;
   concurrency: number;
   maxAttempts: number;
   json?: boolean;
@@ -33,7 +35,8 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const tasks: NewTask[] = [];
   for (const file of files) {
     try {
-      const article = await prepareArticle(displayFile(file, ctx.cwd), { cwd: ctx.cwd });
+      const render = { emoji: opts.emoji, captions: opts.captions };
+      const article = await prepareArticle(displayFile(file, ctx.cwd), { cwd: ctx.cwd, ...render });
       for (const w of article.warnings) ctx.warn(w);
       const active = store.tasks.activeForFile(module.name, account, file);
       if (active) {
@@ -56,7 +59,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
         draftId: opts.new
           ? null
           : (previous?.articleId ?? store.tasks.leftoverDraft(module.name, account, file) ?? null),
-        state: previous ? { updates: previous.articleId } : {},
+        state: { ...(previous ? { updates: previous.articleId } : {}), ...articleOptionsState(render) },
       });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;

@@ -10,17 +10,16 @@
 import { createHash, randomUUID } from "node:crypto";
 import {
   articleDigest,
-  type ImageAsset,
+  articleOptionsFrom,
   MAX_TOPICS,
   type PreparedArticle,
   prepareArticle,
   renderArticle,
-  zhimgUrl,
 } from "../article/index.js";
 import { TaskFailure, UsageError } from "../errors.js";
 import type { JobContext, PublishResult, TaskSnapshot } from "../platform.js";
 import { WWW, ZHUANLAN, type ZhihuApi } from "./api.js";
-import { imageStep, uploadImages } from "./images.js";
+import { imageAddress, imageStep, uploadImages } from "./images.js";
 import { asRecord, idOf, parseJson } from "./json.js";
 
 interface Topic {
@@ -112,7 +111,7 @@ export async function publishFlow(
     state.images = { ...asStringMap(state.images), [asset.id]: key };
     await commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
   });
-  const src = (asset: ImageAsset): string => zhimgUrl(keys[asset.id] ?? `v2-${asset.id}`, asset.ext);
+  const src = imageAddress(keys);
   const content = {
     title: article.title,
     content: renderArticle(article, src),
@@ -172,7 +171,7 @@ export async function publishFlow(
 async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArticle> {
   let article: PreparedArticle;
   try {
-    article = await prepareArticle(task.file, { signal: ctx.signal });
+    article = await prepareArticle(task.file, { signal: ctx.signal, ...articleOptionsFrom(task.state) });
   } catch (e) {
     if (e instanceof UsageError && e.passing) {
       throw new TaskFailure("transient", "read article", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
