@@ -316,3 +316,14 @@ describe("diagrams in prepare", () => {
     await prepareArticle(file, { diagrams: never });
   });
 });
+
+describe("the title", () => {
+  test("emoji Zhihu filters in the title are a warning naming its line (the title is sent as written)", async () => {
+    const file = await article("title-emoji.md", "---\ntopics: [写作]\ntitle: 去日本 🇯🇵 旅行\n---\nbody\n");
+    const a = await prepareArticle(file);
+    assert.equal(a.title, "去日本 🇯🇵 旅行");
+    assert.deepEqual(a.warnings, [
+      `${file}:3: the title has emoji Zhihu filters (flags, skin tones, joined emoji): write "去日本 JP 旅行"`,
+    ]);
+  });
+});

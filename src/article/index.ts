@@ -1,4 +1,5 @@
-// The article API the rest of topn calls: prepare (all checks, no database, no browser) and render.
+// The article API the rest of topn calls: prepare (all checks, no database; a browser only to draw
+// diagrams) and render.
 
 export { MAX_TOPICS } from "./frontmatter.js";
 export { MAX_IMAGE_BYTES } from "./images.js";

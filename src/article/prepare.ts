@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { chromiumDiagrams, type DiagramLang, type DiagramRenderer, diagramKey } from "./diagrams.js";
+import { zhihuSafeEmoji } from "./emoji.js";
 import { parseFrontMatter } from "./frontmatter.js";
 import { describe, type ImageRef, loadImages } from "./images.js";
 import { markdown } from "./markdown.js";
@@ -85,6 +86,13 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
       "shorten the title",
     );
   }
+
+  const titleWarnings =
+    zhihuSafeEmoji(title) === title
+      ? []
+      : [
+          `${display}:${titleLine}: the title has emoji Zhihu filters (flags, skin tones, joined emoji): write "${zhihuSafeEmoji(title)}"`,
+        ];
 
   // A first pass with placeholder images finds exactly the images and diagrams the renderer will place, with
   // their lines, in the order they appear.
@@ -170,7 +178,7 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
       ...(fm.topics.length === 0
         ? [`${display}:1: no topics: Zhihu usually refuses to publish without one (add e.g. topics: [写作])`]
         : []),
-      ...byLine([...dry.warnings, ...loaded.warnings, ...drawn.warnings]),
+      ...byLine([...titleWarnings, ...dry.warnings, ...loaded.warnings, ...drawn.warnings]),
     ],
     body: fm.body,
     bodyLine: fm.bodyLine,
