@@ -141,6 +141,8 @@ describe("captions", () => {
     for (const written of [
       "系统架构图",
       "Figure 1: architecture",
+      "Figure 1",
+      "图 1",
       "2024 年度总结",
       "Screenshot of the settings page",
       "Image processing pipeline",

@@ -20,25 +20,14 @@ export function captionOf(image: CaptionSource): string {
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp|svg|bmp|tiff?|avif|heic|ico)$/i;
 /** Names screenshot tools, phones, chat apps and editors give pictures, followed by a time or a number. */
 const TOOL_NAME =
-  /^(image|img|pasted[ _-]?image|screenshot|screen[ _-]?shot|cleanshot|snipaste|截屏|截图|屏幕截图|qq截图|微信图片|wx|mmexport|photo|pic|dsc|dcim|pxl|capture|clipboard|untitled|figure|fig)[ _-]*/i;
+  /^(image|img|pasted[ _-]?image|screenshot|screen[ _-]?shot|cleanshot|snipaste|截屏|截图|屏幕截图|qq截图|微信图片|wx|mmexport|photo|pic|dsc|dcim|pxl|capture|clipboard|untitled)[ _-]*/i;
 /** What is left of a generated name after the tool's word: dates, times, counters, "@2x", "(1)". */
 const STAMP = /^(?:[\d\s_.:,()@x年月日时分秒-]|at|am|pm|上午|下午)*$/i;
 const HASH = /^(v2-)?[0-9a-f]{16,}(_[a-z0-9]+)?$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PLACEHOLDER = new Set([
-  "image",
-  "img",
-  "图片",
-  "图像",
-  "截图",
-  "picture",
-  "pic",
-  "photo",
-  "alt",
-  "alt text",
-  "screenshot",
-  "untitled",
-]);
+const PLACEHOLDER = new Set(
+  "image|img|图片|图像|截图|picture|pic|photo|alt|alt text|screenshot|untitled".split("|"),
+);
 
 /** True for alt/title text a tool made up rather than a person wrote. */
 export function looksGenerated(text: string, src = ""): boolean {

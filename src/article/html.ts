@@ -57,158 +57,31 @@ type Plan =
   /** Its content without the tags. */
   | { kind: "through" };
 
-const VOID = new Set([
-  "br",
-  "img",
-  "input",
-  "hr",
-  "wbr",
-  "area",
-  "base",
-  "col",
-  "embed",
-  "link",
-  "meta",
-  "param",
-  "source",
-  "track",
-]);
-const BLOCKS = new Set([
-  "p",
-  "div",
-  "center",
-  "section",
-  "article",
-  "header",
-  "footer",
-  "main",
-  "aside",
-  "nav",
-  "address",
-  "hgroup",
-  "body",
-  "html",
-  "fieldset",
-  "legend",
-  "form",
-  "figcaption",
-  "caption",
-  "dd",
-  "li",
-  "ul",
-  "ol",
-  "menu",
-  "dl",
-  "dt",
-  "details",
-  "summary",
-  "figure",
-  "blockquote",
-  "pre",
-  "table",
-  "thead",
-  "tbody",
-  "tfoot",
-  "tr",
-  "td",
-  "th",
-  "h1",
-  "h2",
-  "h3",
-  "h4",
-  "h5",
-  "h6",
-]);
+const VOID = words("br img input hr wbr area base col embed link meta param source track");
+const BLOCKS = words(
+  "p div center section article header footer main aside nav address hgroup body html fieldset legend form figcaption caption dd li ul ol menu dl dt details summary figure blockquote pre table thead tbody tfoot tr td th h1 h2 h3 h4 h5 h6",
+);
 /** Inline tags whose text is all that matters. */
-const PLAIN = new Set([
-  "span",
-  "abbr",
-  "acronym",
-  "bdi",
-  "bdo",
-  "data",
-  "time",
-  "label",
-  "nobr",
-  "ruby",
-  "a",
-]);
-const STYLING = new Set(["font", "small", "big", "center"]);
-const STYLING_ATTRS = [
-  "style",
-  "align",
-  "color",
-  "bgcolor",
-  "face",
-  "size",
-  "valign",
-  "border",
-  "width",
-  "height",
-];
-const LEFT_OUT = new Set([
-  "script",
-  "style",
-  "template",
-  "noscript",
-  "head",
-  "title",
-  "meta",
-  "link",
-  "base",
-]);
-const EMBEDS = new Set(["iframe", "video", "audio", "embed", "object"]);
-const PICTURES = new Set(["svg", "canvas", "math", "map"]);
-const CONTROLS = new Set([
-  "input",
-  "button",
-  "select",
-  "textarea",
-  "option",
-  "datalist",
-  "output",
-  "progress",
-  "meter",
-]);
+const PLAIN = words("span abbr acronym bdi bdo data time label nobr ruby a");
+const STYLING = words("font small big center");
+const STYLING_ATTRS = [...words("style align color bgcolor face size valign border width height")];
+const LEFT_OUT = words("script style template noscript head title meta link base");
+const EMBEDS = words("iframe video audio embed object");
+const PICTURES = words("svg canvas math map");
+const CONTROLS = words("input button select textarea option datalist output progress meter");
 
-const SUPERSCRIPT: Record<string, string> = {
-  "0": "⁰",
-  "1": "¹",
-  "2": "²",
-  "3": "³",
-  "4": "⁴",
-  "5": "⁵",
-  "6": "⁶",
-  "7": "⁷",
-  "8": "⁸",
-  "9": "⁹",
-  "+": "⁺",
-  "-": "⁻",
-  "−": "⁻",
-  "=": "⁼",
-  "(": "⁽",
-  ")": "⁾",
-  n: "ⁿ",
-  i: "ⁱ",
-};
-const SUBSCRIPT: Record<string, string> = {
-  "0": "₀",
-  "1": "₁",
-  "2": "₂",
-  "3": "₃",
-  "4": "₄",
-  "5": "₅",
-  "6": "₆",
-  "7": "₇",
-  "8": "₈",
-  "9": "₉",
-  "+": "₊",
-  "-": "₋",
-  "−": "₋",
-  "=": "₌",
-  "(": "₍",
-  ")": "₎",
-};
+/** Characters with a Unicode superscript (subscript) form, and those forms, position for position. */
+const SUPERSCRIPT = table("0123456789+-−=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ");
+const SUBSCRIPT = table("0123456789+-−=()", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎");
+
+function words(list: string): Set<string> {
+  return new Set(list.split(" "));
+}
+
+function table(from: string, to: string): Map<string, string> {
+  const target = [...to];
+  return new Map([...from].map((c, i) => [c, target[i]!]));
+}
 
 function token(ctx: Ctx, type: string, tag: string, nesting: Nesting): Token {
   return new ctx.state.Token(type, tag, nesting);
@@ -349,10 +222,9 @@ function plan(ctx: Ctx, line: number, name: string, attribs: Record<string, stri
 
 /** Super- or subscript in Unicode when every character has one; else the plain text, with a warning. */
 function script(ctx: Ctx, line: number, name: string, content: string): string {
-  const table = name === "sup" ? SUPERSCRIPT : SUBSCRIPT;
+  const forms = name === "sup" ? SUPERSCRIPT : SUBSCRIPT;
   const chars = [...content.trim()];
-  if (chars.length > 0 && chars.every((c) => table[c] !== undefined))
-    return chars.map((c) => table[c]).join("");
+  if (chars.length > 0 && chars.every((c) => forms.has(c))) return chars.map((c) => forms.get(c)).join("");
   warn(
     ctx,
     line,
