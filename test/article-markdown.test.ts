@@ -309,6 +309,22 @@ describe("diagrams in prepare", () => {
     assert.equal(articleDigest(a), articleDigest(await prepareArticle(file, { diagrams: counting })));
   });
 
+  test("when drawing itself fails (not the diagram), the file is refused as passing: a queued task retries", async () => {
+    const broken = {
+      render: async () => {
+        throw new Error("Protocol error: Target closed");
+      },
+      close: async () => {},
+    };
+    const file = await article("machine.md", "# T\n\n```dot\ndigraph { a -> b }\n```\n");
+    await assert.rejects(prepareArticle(file, { diagrams: broken }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.passing, true);
+      assert.equal(e.message, `${file}:3: cannot draw the dot diagram: Protocol error: Target closed`);
+      return true;
+    });
+  });
+
   test("a file without diagrams never asks for a browser", async () => {
     const never = {
       render: async () => assert.fail("no diagram to draw"),

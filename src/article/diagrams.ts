@@ -25,14 +25,26 @@ export function diagramKey(lang: DiagramLang, source: string): string {
   return `${lang}\n${source}`;
 }
 
+/** The diagram's own source does not draw (a syntax error): it stays code. Any other failure is the machine's. */
+export class DiagramError extends Error {
+  override readonly name = "DiagramError";
+  // By brand, as UsageError: a renderer passed in from elsewhere may carry its own copy of this module.
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "DiagramError";
+  }
+}
+
 export interface DiagramRenderer {
-  /** The PNG of a diagram; rejects with an Error whose message is one line saying why it cannot render. */
+  /**
+   * The PNG of a diagram. Rejects with a DiagramError (one line saying why) when the source does not draw,
+   * with anything else when the drawing machinery failed.
+   */
   render(lang: DiagramLang, source: string): Promise<Buffer>;
   /** Releases what rendering started (the browser). */
   close(): Promise<void>;
 }
 
-/** Past this a diagram counts as failed (a pathological graph must not hold the publish). */
+/** Past this the drawing counts as failed (a hung page, a pathological graph): tried again later. */
 const RENDER_TIMEOUT_MS = 20_000;
 /** Pixels per CSS pixel: sharp on the high-density screens most Zhihu readers use. */
 const SCALE = 2;
@@ -67,12 +79,10 @@ export function chromiumDiagrams(opts: { env?: NodeJS.ProcessEnv } = {}): Diagra
 
   const draw = async (p: Page, lang: DiagramLang, source: string): Promise<Buffer> => {
     if (lang === "mermaid") {
-      mermaidReady ??= injectMermaid(p);
-      await mermaidReady;
       const result = (await p.evaluate(`(${MERMAID_IN_PAGE})(${JSON.stringify(source)})`)) as {
         error?: string;
       };
-      if (result.error !== undefined) throw new Error(result.error);
+      if (result.error !== undefined) throw new DiagramError(result.error);
     } else {
       const svg = await graphvizSvg(source);
       await p.evaluate(`document.getElementById("out").innerHTML = ${JSON.stringify(svg)}`);
@@ -86,6 +96,10 @@ export function chromiumDiagrams(opts: { env?: NodeJS.ProcessEnv } = {}): Diagra
     async render(lang, source) {
       page ??= open();
       const p = await page;
+      if (lang === "mermaid") {
+        mermaidReady ??= injectMermaid(p);
+        await mermaidReady;
+      }
       let timer: NodeJS.Timeout | undefined;
       try {
         return await Promise.race([
@@ -149,7 +163,7 @@ export async function graphvizSvg(source: string): Promise<string> {
   const result = (await viz).render(source, { format: "svg" });
   if (result.status !== "success") {
     const messages = result.errors.filter((e) => e.level === "error").map((e) => e.message.trim());
-    throw new Error(messages[0] ?? "Graphviz could not lay it out");
+    throw new DiagramError(messages[0] ?? "Graphviz could not lay it out");
   }
   return result.output;
 }

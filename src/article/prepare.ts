@@ -4,7 +4,13 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import { chromiumDiagrams, type DiagramLang, type DiagramRenderer, diagramKey } from "./diagrams.js";
+import {
+  chromiumDiagrams,
+  DiagramError,
+  type DiagramLang,
+  type DiagramRenderer,
+  diagramKey,
+} from "./diagrams.js";
 import { zhihuSafeEmoji } from "./emoji.js";
 import { parseFrontMatter } from "./frontmatter.js";
 import { describe, type ImageRef, loadImages } from "./images.js";
@@ -224,7 +230,11 @@ export function renderArticle(a: PreparedArticle, imageSrc: (asset: ImageAsset) 
   return renderArticleParts(a, imageSrc).html;
 }
 
-/** Each distinct diagram drawn once; one that cannot be drawn is a warning and stays a code block. */
+/**
+ * Each distinct diagram drawn once; one whose source does not draw is a warning and stays a code block.
+ * When the drawing itself fails (the browser), the file is not published without its diagrams: the error
+ * is "passing", refused at the prompt and retried by a queued task.
+ */
 async function drawDiagrams(
   display: string,
   list: readonly { lang: DiagramLang; source: string; line: number }[],
@@ -244,6 +254,14 @@ async function drawDiagrams(
       } catch (error) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         const reason = (error as Error).message.replace(/\s+/g, " ").trim();
+        if (!(error instanceof DiagramError)) {
+          if (error instanceof UsageError) throw error;
+          throw new UsageError(
+            `${where}: cannot draw the ${d.lang} diagram: ${reason}`,
+            "check that Chromium starts (TOPN_BROWSER), then try again",
+            true,
+          );
+        }
         warnings.push(`${where}: ${d.lang} diagram not drawn (${reason}): kept as a code block`);
         continue;
       }
