@@ -11,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { prepareArticle, renderArticle, zhimgUrl } from "../src/article/index.js";
 import { renderMarkdown } from "../src/article/render.js";
 import type { ImageAsset } from "../src/article/types.js";
+import { refusingFetch, standInDiagrams } from "./fixtures/article/stand-ins.js";
 import { escapeRe, tempDir } from "./helpers/run.js";
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
-const zhimg = (a: ImageAsset): string => zhimgUrl(`v2-${a.id}`, a.ext);
+const zhimg = (a: ImageAsset): string => (a.delivery ? a.source : zhimgUrl(`v2-${a.id}`, a.ext));
 
 describe("golden files (test/golden/<name>.md → .html, .warnings.txt)", () => {
   const names = readdirSync(GOLDEN)
@@ -26,12 +27,31 @@ describe("golden files (test/golden/<name>.md → .html, .warnings.txt)", () => 
     for (const name of ["headings", "code", "math", "table", "footnotes", "links", "lists", "blockquote"]) {
       assert.ok(names.includes(name), name);
     }
+    for (const name of [
+      "math-backslash",
+      "lists-numbered",
+      "task-lists",
+      "linked-images",
+      "footnotes-undefined",
+      "html-inline",
+      "html-block",
+      "html-comments",
+      "captions",
+      "remote-images",
+      "diagrams",
+      "emoji",
+      "emoji-off",
+      "callouts",
+      "kitchen-sink",
+    ]) {
+      assert.ok(names.includes(name), name);
+    }
     assert.ok(names.includes("images") && names.includes("unsupported") && names.includes("long-article"));
   });
   for (const name of names) {
     test(name, async () => {
       const md = path.join(GOLDEN, `${name}.md`);
-      const article = await prepareArticle(md);
+      const article = await prepareArticle(md, { fetch: refusingFetch, diagrams: standInDiagrams });
       const html = `${renderArticle(article, zhimg)}\n`;
       // Warnings name the file as given; goldens name it by its base name so they do not depend on the cwd.
       const warnings = article.warnings.map((w) => w.replace(md, `${name}.md`));
@@ -164,7 +184,7 @@ describe("front matter", () => {
     assert.equal(a.zhihuId, "1234567890123456789");
     assert.equal(a.titleFrom, "front-matter");
     assert.deepEqual(a.warnings, [
-      `${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id)`,
+      `${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id, emoji, captions)`,
     ]);
     assert.match(a.contentHash, /^[0-9a-f]{64}$/);
     assert.equal(a.file, file);

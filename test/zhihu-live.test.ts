@@ -68,6 +68,7 @@ describe("a task is never failed while its article is live", { concurrency: fals
     const articleId = w.task(first).draftId!;
     w.writeArticle("u.md", article("refused update", "Second version with 违禁词."));
     const again = await w.enqueue(file, "work", { force: true });
+    assert.equal(w.task(again).draftId, articleId, "the file's article, found by the database");
     await w.run([again]);
     const task = w.task(again);
     assert.equal(task.status, "failed");

@@ -69,6 +69,7 @@ describe("an update makes the article equal to the file", { concurrency: false }
       article("跟着文件走", "Second version.", { topics: ["Python"], comments: "no_one" }),
     );
     const again = await w.enqueue(file, "work", { force: true });
+    assert.equal(w.task(again).draftId, articleId, "the file's article, found by the database");
     const logs: string[] = [];
     await w.run([again], { onEvent: (e) => e.type === "progress" && logs.push(e.message) });
     assert.equal(w.task(again).status, "succeeded", w.task(again).errorMessage ?? "");
@@ -97,6 +98,7 @@ describe("an update makes the article equal to the file", { concurrency: false }
     const mark = w.sim.lastSeq;
     w.writeArticle("b.md", article("未知话题", "v2", { topics: ["编程", "没有这个话题"] }));
     const again = await w.enqueue(file, "work", { force: true });
+    assert.equal(w.task(again).draftId, articleId, "the file's article, found by the database");
     await w.run([again]);
     const task = w.task(again);
     assert.equal(task.status, "failed");
@@ -148,6 +150,7 @@ describe("--draft", { concurrency: false }, () => {
     );
     const results: PublishResult[] = [];
     const again = await w.enqueue(file, "work", { force: true });
+    assert.equal(w.task(again).draftId, articleId, "the file's article, found by the database");
     const summary = await w.run([again], { platform: draftMode(w.platform(), results) });
     assert.deepEqual(summary.succeeded, [again], w.task(again).errorMessage ?? "");
 

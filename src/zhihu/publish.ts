@@ -14,17 +14,16 @@
 
 import {
   articleDigest,
-  type ImageAsset,
+  articleOptionsFrom,
   MAX_TOPICS,
   type PreparedArticle,
   prepareArticle,
   renderArticle,
-  zhimgUrl,
 } from "../article/index.js";
 import { firstLine, TaskFailure, UsageError } from "../errors.js";
 import type { JobContext, PublishResult, TaskSnapshot } from "../platform.js";
 import { WWW, ZHUANLAN, type ZhihuApi } from "./api.js";
-import { imageStep, uploadImages } from "./images.js";
+import { imageAddress, imageStep, uploadImages } from "./images.js";
 import { asRecord, idOf } from "./json.js";
 import { findColumn, publishCurrent, publishLegacy } from "./publish-calls.js";
 import { type ArticleBack, articleUrl, digestOf, readArticle } from "./read-back.js";
@@ -148,7 +147,7 @@ async function steps(
     state.images = { ...asStringMap(state.images), [asset.id]: key };
     await commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
   });
-  const src = (asset: ImageAsset): string => zhimgUrl(keys[asset.id] ?? `v2-${asset.id}`, asset.ext);
+  const src = imageAddress(keys);
   const content = {
     title: article.title,
     content: renderArticle(article, src),
@@ -312,7 +311,7 @@ function recorded(task: TaskSnapshot, state: Record<string, unknown>): Published
 async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArticle> {
   let article: PreparedArticle;
   try {
-    article = await prepareArticle(task.file, { signal: ctx.signal });
+    article = await prepareArticle(task.file, { signal: ctx.signal, ...articleOptionsFrom(task.state) });
   } catch (e) {
     if (e instanceof UsageError && e.passing) {
       throw new TaskFailure("transient", "read article", e.message, { ...(e.hint ? { hint: e.hint } : {}) });

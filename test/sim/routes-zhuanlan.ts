@@ -3,7 +3,7 @@
 import { type Ctx, sendLoginRequired } from "./http.js";
 import { articlePage, soft404Page, writePage, zhuanlanHomePage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { asObject, imageInfo, md5 } from "./util.js";
+import { asObject, imageInfo, md5, zhihuFilterEmoji } from "./util.js";
 import { articleJson, draftJson, imageSrc, initialDataText, topicJson } from "./views.js";
 import type { Article, Column } from "./world.js";
 
@@ -126,8 +126,8 @@ export const zhuanlanRoutes: Route[] = [
       if (!article) return;
       const body = asObject(ctx.json());
       const draft = article.draft;
-      draft.title = str(body.title, draft.title);
-      draft.content = str(body.content, draft.content);
+      draft.title = zhihuFilterEmoji(str(body.title, draft.title));
+      draft.content = zhihuFilterEmoji(str(body.content, draft.content));
       draft.titleImage = str(body.titleImage, draft.titleImage);
       if (typeof body.table_of_contents === "boolean") draft.tableOfContents = body.table_of_contents;
       if (typeof body.can_reward === "boolean") draft.canReward = body.can_reward;
