@@ -184,7 +184,7 @@ describe("title, topics, body", () => {
       "zid.md",
       "---\ntitle: T\nzhihu_id: abc\n---\nbody\n",
       3,
-      /zhihu_id must be the article's numeric id/,
+      /zhihu_id must be the article's URL \(https:\/\/zhuanlan\.zhihu\.com\/p\/…\) or its numeric id/,
     ));
 });
 

@@ -19,6 +19,7 @@ import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
 import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
+import { hasLoginCookie } from "./session-check.js";
 import { checkArticleId, verifyArticle } from "./verify.js";
 
 export interface ZhihuTuning {
@@ -57,6 +58,12 @@ export class ZhihuPlatform implements Platform {
     } finally {
       lease.release();
     }
+  }
+
+  /** A saved session with its login cookie: whether it is still alive only Zhihu can say, at publish time. */
+  async hasSession(account: string): Promise<boolean> {
+    const session = await (await this.store()).get("zhihu", account);
+    return session !== null && hasLoginCookie(session.cookies);
   }
 
   async verifyArticle(account: string, articleId: string, signal?: AbortSignal): Promise<ArticleOwnership> {
