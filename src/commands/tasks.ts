@@ -34,7 +34,8 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   if (wanted === "scheduled") list = list.filter((t) => displayStatus(t, now) === "scheduled");
   if (wanted === "scheduled" && opts.limit > 0) list = list.slice(0, opts.limit);
 
-  const held = await holdsFor(ctx, store);
+  // Holds explain queued tasks only: a listing without one computes none and loads no platform.
+  const held = list.some((t) => t.status === "queued") ? await holdsFor(ctx, store) : () => null;
   if (opts.json) {
     ctx.out(
       JSON.stringify(

@@ -140,15 +140,26 @@ const CAP_UNTIL = `CASE WHEN ${CAP} <= 0 THEN 0 ELSE coalesce((SELECT max(p.at) 
 const ELIGIBLE_AT = `max(t.run_at, coalesce(a.paused_until, 0),
     CASE WHEN t.mode = 'draft' THEN 0 ELSE ${GAP_UNTIL} END,
     CASE WHEN t.mode = 'draft' THEN 0 ELSE ${CAP_UNTIL} END)`;
-/** Queued tasks that some claim could take, now or later (the account is not running or paused for good). */
-const CLAIMABLE_FROM = `tasks t LEFT JOIN accounts a ON a.platform = t.platform AND a.name = t.account
-  WHERE t.status = 'queued'
+/** Queued tasks this claim may consider (a foreground publish's own; accounts this machine has sessions for). */
+const IN_SCOPE = `t.status = 'queued'
     AND (@only IS NULL OR t.id IN (SELECT value FROM json_each(@only)))
     AND (json_type(@accounts, '$."' || t.platform || '"') IS NULL
-         OR t.account IN (SELECT value FROM json_each(@accounts, '$."' || t.platform || '"')))
-    AND NOT (a.paused_kind IS NOT NULL AND a.paused_until IS NULL)
+         OR t.account IN (SELECT value FROM json_each(@accounts, '$."' || t.platform || '"')))`;
+/** The account (`t`, with `a` left-joined) could run a task now or later: not running one, not paused for good. */
+const ACCOUNT_FREE = `NOT (a.paused_kind IS NOT NULL AND a.paused_until IS NULL)
     AND NOT EXISTS (SELECT 1 FROM tasks r
                     WHERE r.status = 'running' AND r.platform = t.platform AND r.account = t.account)`;
+const WITH_ACCOUNT = "LEFT JOIN accounts a ON a.platform = t.platform AND a.name = t.account";
+/**
+ * The claim walks the due index in queue order and stops at the first claimable task: without the hint the
+ * planner picks tasks_by_status and sorts the whole queue on every claim (with 5,000 queued: 13 ms per
+ * claim instead of 2, the runner 17× slower than before the async store).
+ */
+const CLAIMABLE_NOW = `tasks t INDEXED BY tasks_due ${WITH_ACCOUNT}
+  WHERE ${IN_SCOPE} AND ${ACCOUNT_FREE} AND t.run_at <= NOW AND ${ELIGIBLE_AT} <= NOW`;
+/** The earliest moment any queued task in scope becomes claimable (the runner's sleep). */
+const NEXT_CLAIM_AT = `SELECT min(${ELIGIBLE_AT}) - NOW AS wait
+  FROM tasks t ${WITH_ACCOUNT} WHERE ${IN_SCOPE} AND ${ACCOUNT_FREE}`;
 
 /**
  * Tasks in SQLite. Every write after a claim carries the lease token (`id` + `lease_token` + `running`): no
@@ -201,14 +212,14 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE tasks SET status = 'running', lease_owner = @owner, lease_token = @token,
            lease_expires_at = NOW + @leaseMs, attempts = attempts + 1, started_at = NOW, finished_at = NULL,
            updated_at = NOW
-         WHERE id = (SELECT t.id FROM ${CLAIMABLE_FROM} AND t.run_at <= NOW AND ${ELIGIBLE_AT} <= NOW
+         WHERE id = (SELECT t.id FROM ${CLAIMABLE_NOW}
                      ORDER BY t.run_at, t.id LIMIT 1)
          RETURNING *`,
       ),
-      nextClaimAt: p(`SELECT min(${ELIGIBLE_AT}) - NOW AS wait FROM ${CLAIMABLE_FROM}`) as Database.Statement<
-        Record<string, unknown>,
-        { wait: number | null }
-      >,
+      claimableNow: p(
+        `SELECT t.id FROM ${CLAIMABLE_NOW} ORDER BY t.run_at, t.id LIMIT 1`,
+      ) as Database.Statement<Record<string, unknown>, { id: number }>,
+      nextClaimAt: p(NEXT_CLAIM_AT) as Database.Statement<Record<string, unknown>, { wait: number | null }>,
       heartbeat: p(`UPDATE tasks SET lease_expires_at = NOW + @leaseMs WHERE ${lease}`),
       checkpoint: p(
         `UPDATE tasks SET checkpoint = @checkpoint, draft_id = coalesce(@draftId, draft_id), url = coalesce(@url, url),
@@ -332,11 +343,11 @@ export class SqliteTaskStore implements TaskStore {
            AND coalesce(finished_at, updated_at) < NOW - @olderThanMs ORDER BY id`,
       ) as Database.Statement<Record<string, unknown>, { id: number }>,
       deleteTask: db.prepare<[number]>("DELETE FROM tasks WHERE id = ?"),
+      // Pacing belongs to the account: computed once per account with queued tasks, not once per task.
       holds: p(
         `SELECT t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_until,
-           max(${GAP_UNTIL}) AS gap_until, max(${CAP_UNTIL}) AS cap_until, NOW AS now
-         FROM tasks t LEFT JOIN accounts a ON a.platform = t.platform AND a.name = t.account
-         WHERE t.status = 'queued' GROUP BY t.platform, t.account`,
+           ${GAP_UNTIL} AS gap_until, ${CAP_UNTIL} AS cap_until, NOW AS now
+         FROM (SELECT DISTINCT platform, account FROM tasks WHERE status = 'queued') t ${WITH_ACCOUNT}`,
       ) as Database.Statement<Record<string, unknown>, HoldRow>,
       hosts: db.prepare<[string, string], { host: string; seen_at: number }>(
         "SELECT host, seen_at FROM hosts WHERE platform = ? AND account = ? ORDER BY seen_at DESC",
@@ -448,8 +459,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async nextClaimIn(scope: ClaimScope): Promise<number | null> {
+    const params = scopeParams(scope);
     return this.read(() => {
-      const wait = this.s.nextClaimAt.get(scopeParams(scope))!.wait;
+      // The claim's own walk answers "now" after a few index entries; the minimum over the whole queue is
+      // needed only when nothing is claimable, i.e. before the runner sleeps.
+      if (this.s.claimableNow.get(params)) return 0;
+      const wait = this.s.nextClaimAt.get(params)!.wait;
       return wait === null ? null : Math.max(0, wait);
     });
   }
