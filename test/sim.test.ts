@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
@@ -706,6 +706,31 @@ describe("faults", () => {
     );
   });
 
+  test("a call is in flight until it is answered: a late 'close' does not overlap it with the next call", async () => {
+    const erin = sim.createAccount("erin");
+    // A loaded machine delivers a response's 'close' late, after the client has its answer and sent the next call.
+    const proto = ServerResponse.prototype as unknown as { emit: (e: string, ...a: unknown[]) => boolean };
+    const emit = proto.emit;
+    proto.emit = function (this: unknown, event: string, ...args: unknown[]) {
+      if (event !== "close") return emit.call(this, event, ...args);
+      setTimeout(() => emit.call(this, event, ...args), 150);
+      return true;
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await raw("www.zhihu.com", "GET", `/api/v4/me?i=${i}`, { cookie: erin.cookieHeader });
+        assert.equal(r.status, 200);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      proto.emit = emit;
+    }
+    assert.equal(sim.maxInFlight().erin, 1, "one call after the other");
+    const calls = sim.requests("erin").filter((r) => r.endpoint === "me");
+    for (let i = 1; i < calls.length; i++)
+      assert.ok(calls[i]!.start >= calls[i - 1]!.at, "no overlap in the log");
+  });
+
   test("500, reset, reset-after, 429, 40352 and phone binding 4031", async () => {
     try {
       sim.faults.set({ failNext: [{ endpoint: "me", mode: "500" }] });
@@ -754,6 +779,37 @@ describe("faults", () => {
     assert.equal(pattern(42), pattern(42));
     assert.notEqual(pattern(42), pattern(43));
     assert.ok(pattern(42).includes("fail500") && pattern(42).includes("pass"));
+  });
+
+  test("the current spec counts only what is still armed", () => {
+    const f = new Faults();
+    f.set({
+      latencyMs: { "*": 5 },
+      failNext: [{ endpoint: "publish", mode: "reset-after", count: 2, account: "a" }],
+      rateLimit: { mode: "429", accounts: ["b"], count: 1, retryAfterSec: 1 },
+    });
+    assert.equal(f.decide("publish", "a").kind, "pass");
+    assert.deepEqual(f.current().failNext, [
+      { endpoint: "publish", mode: "reset-after", count: 1, account: "a" },
+    ]);
+    assert.equal(f.decide("me", "b").kind, "429");
+    assert.equal(f.current().rateLimit, undefined, "the limit is spent");
+    f.decide("publish", "a");
+    assert.deepEqual(f.current(), { latencyMs: { "*": 5 } });
+  });
+
+  test("several failure modes at one rate: each failing call draws one, reproducibly", () => {
+    const draws = (seed: number) => {
+      const f = new Faults();
+      f.set({ seed, failures: { rate: 0.5, mode: ["500", "reset", "reset-after"] } });
+      return Array.from({ length: 200 }, () => {
+        const d = f.decide("publish", "a");
+        return d.kind === "pass" && d.resetAfter ? "reset-after" : d.kind;
+      });
+    };
+    const kinds = new Set(draws(7));
+    assert.deepEqual([...kinds].sort(), ["fail500", "pass", "reset", "reset-after"]);
+    assert.deepEqual(draws(7), draws(7));
   });
 });
 

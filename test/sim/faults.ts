@@ -10,8 +10,8 @@ export interface FaultSpec {
   seed?: number;
   /** Added latency per endpoint name (or "*"), in ms. */
   latencyMs?: Record<string, number>;
-  /** A random share of matching calls fails. */
-  failures?: { rate: number; mode?: FailureMode; endpoints?: string[]; accounts?: string[] };
+  /** A random share of matching calls fails; with several modes, each failing call draws one of them. */
+  failures?: { rate: number; mode?: FailureMode | FailureMode[]; endpoints?: string[]; accounts?: string[] };
   /** The next `count` (default 1) matching calls fail, deterministically. */
   failNext?: Array<{ endpoint: string; mode?: FailureMode; count?: number; account?: string }>;
   /** Matching calls are refused as 429 (with Retry-After) or as the anti-bot 403 code 40352. */
@@ -66,8 +66,29 @@ export class Faults {
     this.set({});
   }
 
+  /**
+   * The faults still armed: deterministic ones count only the calls they have yet to fail, and spent ones are
+   * left out, so sending this back (with more) changes nothing that has not happened yet.
+   */
   current(): FaultSpec {
-    return structuredClone(this.spec);
+    const spec = structuredClone(this.spec);
+    if (spec.failNext) {
+      const left = this.pending
+        .filter((f) => f.left > 0)
+        .map((f) => ({
+          endpoint: f.endpoint,
+          mode: f.mode,
+          count: f.left,
+          ...(f.account === undefined ? {} : { account: f.account }),
+        }));
+      if (left.length > 0) spec.failNext = left;
+      else delete spec.failNext;
+    }
+    if (spec.rateLimit && spec.rateLimit.count !== undefined) {
+      if (this.rateLimitLeft > 0) spec.rateLimit.count = this.rateLimitLeft;
+      else delete spec.rateLimit;
+    }
+    return spec;
   }
 
   get reviewMs(): number {
@@ -110,7 +131,10 @@ export class Faults {
       const failures = this.spec.failures;
       if (failures && matches(failures.endpoints, endpoint) && matches(failures.accounts, account)) {
         // Draw only for matching calls, so unrelated traffic does not shift the sequence.
-        if (this.random() < failures.rate) mode = failures.mode ?? "500";
+        if (this.random() < failures.rate) {
+          const modes = [failures.mode ?? "500"].flat();
+          mode = modes[Math.floor(this.random() * modes.length)] ?? "500";
+        }
       }
     }
     if (mode === "500") return { kind: "fail500" };

@@ -52,6 +52,8 @@ export interface AccountInfo {
 
 export interface RequestRecord {
   seq: number;
+  /** When the request arrived and when it was answered (ms since the epoch): what was in flight together. */
+  start: number;
   at: number;
   account: string | null;
   method: string;
@@ -328,8 +330,10 @@ export class Simulator {
   }
 
   /** @internal */
-  record(entry: Omit<RequestRecord, "seq" | "at">): void {
-    this.log.push({ seq: ++this.seq, at: Date.now(), ...entry });
+  record(entry: Omit<RequestRecord, "seq" | "at" | "start"> & { start?: number; end?: number }): void {
+    const { end, ...rest } = entry;
+    const at = end ?? Date.now();
+    this.log.push({ seq: ++this.seq, ...rest, start: entry.start ?? at, at });
   }
 
   /** @internal Counts one API call of `account` in flight; returns the function that ends it. */
@@ -388,6 +392,7 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
   const { req, res } = ctx;
   const path = ctx.url.pathname;
   const base = {
+    start: Date.now(),
     method: ctx.method,
     host: req.headers.host ?? "",
     path,
@@ -424,8 +429,17 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
   const actor = actorOf(ctx, sim);
   const leave = route.api && actor !== null ? sim.enter(actor) : () => {};
   let fault: string | undefined;
-  res.on("close", () => {
+  // A call is in flight until its handler has answered (or dropped the connection), not until the socket's
+  // 'close' event: that one can come after the client, already answered, sent its next call, and a loaded
+  // machine then saw two calls of one account "in flight" when the client made them one after the other.
+  let answeredAt: number | null = null;
+  const answered = () => {
+    if (answeredAt !== null) return;
+    answeredAt = Date.now();
     leave();
+  };
+  res.on("close", () => {
+    answered();
     sim.record({
       ...base,
       account: actor,
@@ -433,6 +447,7 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
       write: route.api && ctx.method !== "GET",
       status: res.headersSent ? res.statusCode : 0,
       preflight: false,
+      end: answeredAt ?? Date.now(),
       ...(fault === undefined ? {} : { fault }),
     });
   });
@@ -441,6 +456,7 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
   try {
     await handle(route);
   } finally {
+    answered();
     sim.active.splice(sim.active.indexOf(call), 1);
   }
   async function handle(route: Route): Promise<void> {
