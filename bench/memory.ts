@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collect, simEnv, spawnTopn, topn } from "../test/helpers/run.js";
 import { startSimulator } from "../test/sim/index.js";
-import type { Row } from "./core.js";
+import type { Row } from "./table.js";
 
 function children(): Map<number, number[]> {
   const kids = new Map<number, number[]>();
@@ -74,10 +74,13 @@ export async function peakMemory(accounts = 5, perAccount = 4): Promise<Row> {
     if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stdout}${r.stderr}`);
     const mb = peak / 1024;
     return {
+      key: "memory.peak",
       what: `peak PSS, topn + all Chromium processes, ${accounts} accounts publishing at once`,
-      value: `${mb.toFixed(0)} MB`,
+      value: mb,
+      unit: "MB",
       target: "≤ 1 GB",
       ok: mb <= 1024,
+      better: "lower",
     };
   } finally {
     await sim.close();

@@ -1,28 +1,46 @@
-// npm run bench: every speed and memory goal of topn, measured and printed as one table.
-// `npm run bench -- core` or `-- publish` runs one group.
-import { type Row, runnerOverhead, startup, tasksOnBigDatabase } from "./core.js";
+// npm run bench [-- GROUP...] [--compare OLD.json] [--out FILE]: every speed and memory goal of topn, measured
+// and printed as one table, and written as JSON (bench/out/latest.json) for a later --compare.
+// A group is a name and a function returning rows; another store engine adds its own group here
+// (e.g. `postgres: () => postgresBenchmarks()` from bench/postgres.ts) and --compare covers it too.
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "../test/helpers/run.js";
+import { coreBenchmarks } from "./core.js";
 import { peakMemory } from "./memory.js";
 import { publishBenchmarks } from "./publish.js";
+import { thisCheckout } from "./subject.js";
+import { benchFile, comparison, readBench, type Row, table, writeBench } from "./table.js";
 
 const groups: Record<string, () => Promise<Row[]>> = {
-  core: async () => [await runnerOverhead(), await tasksOnBigDatabase(), ...(await startup())],
+  core: () => coreBenchmarks(thisCheckout),
   publish: () => publishBenchmarks(),
   memory: async () => [await peakMemory()],
 };
 
-const wanted = process.argv.slice(2);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    compare: { type: "string" },
+    out: { type: "string", default: join(ROOT, "bench/out/latest.json") },
+  },
+});
+const unknown = positionals.filter((p) => !(p in groups));
+if (unknown.length > 0) {
+  console.error(`unknown group ${unknown.join(", ")}; groups: ${Object.keys(groups).join(", ")}`);
+  process.exit(2);
+}
+// Read first: a bad --compare file should not cost a whole run.
+const old = values.compare ? readBench(values.compare) : null;
+
 const rows: Row[] = [];
 for (const [name, fn] of Object.entries(groups)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  if (positionals.length > 0 && !positionals.includes(name)) continue;
   process.stderr.write(`running ${name} benchmarks…\n`);
   rows.push(...(await fn()));
 }
 
-const w1 = Math.max(...rows.map((r) => r.what.length), 4);
-const w2 = Math.max(...rows.map((r) => r.value.length), 5);
-const w3 = Math.max(...rows.map((r) => r.target.length), 6);
-const line = (a: string, b: string, c: string, d: string) =>
-  `| ${a.padEnd(w1)} | ${b.padEnd(w2)} | ${c.padEnd(w3)} | ${d.padEnd(4)} |`;
-console.log(line("what", "value", "target", "met"));
-console.log(`|${"-".repeat(w1 + 2)}|${"-".repeat(w2 + 2)}|${"-".repeat(w3 + 2)}|------|`);
-for (const r of rows) console.log(line(r.what, r.value, r.target, r.target ? (r.ok ? "yes" : "NO") : ""));
+const file = benchFile(thisCheckout.name, rows);
+writeBench(values.out, file);
+console.log(table(rows));
+console.log(`\n(written to ${values.out})`);
+if (old) console.log(`\n${comparison(old, file)}`);
