@@ -1,43 +1,23 @@
 // Peak memory of a real `topn run` publishing for several accounts at once: PSS (proportional set size,
 // so shared pages are not counted twice) of topn plus every Chromium process under it.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processTree } from "../test/helpers/proc.js";
 import { collect, simEnv, spawnTopn, topn } from "../test/helpers/run.js";
 import { startSimulator } from "../test/sim/index.js";
 import type { Row } from "./table.js";
 
-function children(): Map<number, number[]> {
-  const kids = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = kids.get(ppid) ?? [];
-      list.push(Number(name));
-      kids.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return kids;
-}
-
 /** PSS in kB of a process and all its descendants (Linux). */
 export function treePssKb(root: number): number {
-  const kids = children();
   let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
+  for (const pid of processTree(root)) {
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
       total += Number(m?.[1] ?? 0);
     } catch {
       // gone
     }
-    stack.push(...(kids.get(pid) ?? []));
   }
   return total;
 }
