@@ -12,6 +12,7 @@ Exit codes:
        accounts --check found a dead session
   2    bad usage or input: nothing was enqueued or changed
   70   internal error in topn (run again with --debug and report it)
+  74   the database would not record an outcome (the task is named); the next run settles it
   75   run --once: some tasks failed transiently and wait for their retry time
   130  interrupted (SIGINT/SIGTERM); running tasks were handed back to the queue
 

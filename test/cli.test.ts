@@ -282,6 +282,7 @@ test("--help lists every command and the exit codes", async () => {
     assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
   }
   assert.match(r.stdout, /Exit codes:/);
+  assert.match(r.stdout, /74 +the database would not record an outcome/);
   assert.match(r.stdout, /75 +run --once/);
 });
 
