@@ -22,8 +22,8 @@ import { SimProcess } from "./soak/sim.js";
 import { judge } from "./soak/verdict.js";
 
 const PROFILES = {
-  quick: { articles: 30, refused: 1, chaosMs: 50_000, deadlineMs: 105_000, gapMs: [1000, 2500] },
-  full: { articles: 100, refused: 2, chaosMs: 360_000, deadlineMs: 560_000, gapMs: [700, 2500] },
+  quick: { articles: 30, refused: 1, chaosMs: 50_000, deadlineMs: 105_000, gapMs: [700, 2000] },
+  full: { articles: 100, refused: 2, chaosMs: 360_000, deadlineMs: 560_000, gapMs: [400, 1500] },
 } as const;
 const ACCOUNTS = ["soak-1", "soak-2", "soak-3", "soak-4", "soak-5"];
 const LEASE_MS = 3000;
