@@ -7,6 +7,7 @@ import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../platf
 import { artifactsDir } from "../store/home.js";
 import type { AccountStore, ClaimScope, Lease, PacingDefaults, Task, TaskStore } from "../store/types.js";
 import { DEFAULT_LEASE_MS, DEFAULT_OUTCOME_RETRY_MS, DEFAULT_POLL_MS } from "./config.js";
+import { SessionWatch, type SessionWatchOptions } from "./health.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
 export type RunnerEvent =
@@ -44,6 +45,8 @@ export interface RunnerOptions {
    */
   afterSuccess?: (task: Task, result: PublishResult) => Promise<string | null>;
   onEvent?: (e: RunnerEvent) => void;
+  /** Watch mode (neither `once` nor `only`): re-check each account's session about once a day. */
+  sessions?: SessionWatchOptions;
 }
 
 export interface RunOptions {
@@ -144,9 +147,17 @@ export class Runner {
     let lastRecovery = Number.NEGATIVE_INFINITY;
     let troubleSince: number | null = null;
     let backoff = 250;
+    const watch =
+      this.opts.sessions && !mode.once && !mode.only
+        ? new SessionWatch(this.opts.sessions, {
+            exclusive: (platform, account, fn) => this.exclusive(platform, account, fn),
+            now: () => this.tasks.now(),
+          })
+        : null;
     try {
       while (!this.stopping) {
         this.stats.wakeUps++;
+        watch?.poke();
         let waitMs: number | null;
         try {
           if (performance.now() - lastRecovery >= recoverEvery) {
@@ -175,11 +186,13 @@ export class Runner {
         }
         await this.sleep(this.sleepMs(waitMs, recoverEvery - (performance.now() - lastRecovery)));
       }
+      await watch?.stop();
       await this.drain();
     } catch (e) {
       this.fatal ??= e;
     } finally {
       if (this.fatal !== null) await this.handBackAll().catch(() => {});
+      await watch?.stop();
       await this.closePlatforms();
     }
     if (this.fatal !== null) throw this.fatal;
@@ -327,13 +340,37 @@ export class Runner {
     }
   }
 
-  private start(task: Task, token: string): void {
-    const key = `${task.platform}\u0000${task.account}`;
+  private accountQueue(key: string): PQueue {
     let queue = this.perAccount.get(key);
     if (!queue) {
       queue = new PQueue({ concurrency: 1 });
       this.perAccount.set(key, queue);
     }
+    return queue;
+  }
+
+  /**
+   * Runs `fn` with the account's platform while no job of that account runs here (a session check must not
+   * share the account's page with a publish); a job claimed meanwhile waits behind it. Null when stopping.
+   */
+  private async exclusive<T>(
+    platform: string,
+    account: string,
+    fn: (p: Platform) => Promise<T>,
+  ): Promise<T | null> {
+    if (this.stopping) return null;
+    const key = `${platform}\u0000${account}`;
+    const q = this.accountQueue(key);
+    try {
+      return await q.add(async () => (this.stopping ? null : fn(await this.platformFor(platform))));
+    } finally {
+      if (q.size === 0 && q.pending === 0 && this.perAccount.get(key) === q) this.perAccount.delete(key);
+    }
+  }
+
+  private start(task: Task, token: string): void {
+    const key = `${task.platform}\u0000${task.account}`;
+    const queue = this.accountQueue(key);
     const job: Job = {
       task,
       lease: { id: task.id, token },

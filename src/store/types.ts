@@ -326,6 +326,11 @@ export interface AccountStore {
   list(platform?: string): Promise<Account[]>;
   get(platform: string, name: string): Promise<Account | undefined>;
   remove(platform: string, name: string): Promise<boolean>;
+  /**
+   * Pause an account without a task in hand (a live session check found it dead): its tasks wait, exactly as
+   * after a task's hold. Creates the row if needed.
+   */
+  pause(platform: string, name: string, pause: AccountPause): Promise<void>;
   /** Lift a pause; false when the account was not paused. */
   resume(platform: string, name: string): Promise<boolean>;
   setPacing(

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { Account, AccountLogin, AccountStore } from "../types.js";
+import { MAX_STRIKE_DOUBLINGS } from "../identity.js";
+import type { Account, AccountLogin, AccountPause, AccountStore } from "../types.js";
 import type { Sql } from "./sql.js";
 
 interface AccountRow {
@@ -96,6 +97,20 @@ export class SqliteAccountStore implements AccountStore {
            paused_until = NULL, strikes = 0
          WHERE platform = ? AND name = ? AND paused_kind IS NOT NULL`,
       ),
+      // The same pause a task's hold makes (tasks.ts), for a pause found without a task.
+      pause: p(
+        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
+           session_state)
+         VALUES (@platform, @name, @kind, @reason, @fix, NOW,
+                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
+                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
+         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
+           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
+           paused_until = CASE WHEN @forMs IS NULL THEN NULL
+                          ELSE NOW + @forMs * (1 << min(accounts.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
+           strikes = accounts.strikes + @backoff,
+           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE accounts.session_state END`,
+      ),
       pacing: db.prepare(
         `INSERT INTO accounts (platform, name, gap_ms, daily_cap) VALUES (@platform, @name, @gapMs, @dailyCap)
          ON CONFLICT (platform, name) DO UPDATE SET
@@ -156,6 +171,20 @@ export class SqliteAccountStore implements AccountStore {
       this.s.removeHosts.run(platform, name);
       return this.s.remove.run(platform, name).changes > 0;
     });
+  }
+
+  async pause(platform: string, name: string, pause: AccountPause): Promise<void> {
+    await this.write(() =>
+      this.s.pause.run({
+        platform,
+        name,
+        kind: pause.kind,
+        reason: pause.reason,
+        fix: pause.fix,
+        forMs: pause.forMs,
+        backoff: pause.forMs === null ? 0 : 1,
+      }),
+    );
   }
 
   async resume(platform: string, name: string): Promise<boolean> {
