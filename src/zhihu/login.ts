@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext, Frame, Page } from "puppeteer-core";
 import { openPage, presentAsInstalled } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
-import { firstLine, UsageError } from "../errors.js";
+import { firstLine, LoginError, UsageError } from "../errors.js";
 import { isZhihuDomain, type SessionCookie } from "./cookies.js";
 import { fetchMe, hasLoginCookie, type ZhihuMe, zhihuCookies } from "./session-check.js";
 
@@ -30,22 +30,7 @@ export interface LoginResult {
   cookies: SessionCookie[];
 }
 
-export type LoginErrorKind = "cancelled" | "timeout" | "interrupted" | "needs_verification" | "failed";
-
-/** A login that did not end with a session. The command prints the message and exits 1 (130 if interrupted). */
-export class LoginError extends Error {
-  override readonly name = "LoginError";
-  static override [Symbol.hasInstance](v: unknown): boolean {
-    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "LoginError";
-  }
-  constructor(
-    readonly kind: LoginErrorKind,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
+export { LoginError, type LoginErrorKind } from "../errors.js";
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 

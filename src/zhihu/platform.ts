@@ -10,6 +10,8 @@ import type {
   JobContext,
   Platform,
   PlatformOptions,
+  PrecheckItem,
+  PrecheckProblem,
   PublishResult,
   TaskSnapshot,
 } from "../platform.js";
@@ -17,9 +19,11 @@ import { ZhihuApi } from "./api.js";
 import { writeArtifacts } from "./artifacts.js";
 import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
+import { precheck } from "./precheck.js";
 import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
 import { hasLoginCookie } from "./session-check.js";
+import { ZhihuSessions } from "./sessions.js";
 import { checkArticleId, verifyArticle } from "./verify.js";
 
 export interface ZhihuTuning {
@@ -32,6 +36,7 @@ export class ZhihuPlatform implements Platform {
   private readonly pool: BrowserPool;
   private readonly ownsPool: boolean;
   private credentials: Promise<CredentialStore> | null = null;
+  readonly sessions: ZhihuSessions;
 
   constructor(
     readonly opts: PlatformOptions,
@@ -39,6 +44,7 @@ export class ZhihuPlatform implements Platform {
   ) {
     this.ownsPool = tuning.pool === undefined;
     this.pool = tuning.pool ?? new BrowserPool({ env: opts.env });
+    this.sessions = new ZhihuSessions(opts, () => this.store(), this.pool);
   }
 
   async publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult> {
@@ -73,6 +79,24 @@ export class ZhihuPlatform implements Platform {
     try {
       const page = await zhuanlanPage(lease);
       return await verifyArticle(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), articleId);
+    } catch (e) {
+      if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
+      throw e;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async precheck(
+    account: string,
+    items: readonly PrecheckItem[],
+    signal?: AbortSignal,
+  ): Promise<PrecheckProblem[]> {
+    const cookies = await sessionCookies(await this.store(), account);
+    const lease = await this.acquire(account, cookies);
+    try {
+      const page = await zhuanlanPage(lease);
+      return await precheck(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), items);
     } catch (e) {
       if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
       throw e;

@@ -47,8 +47,11 @@ export async function syncTopics(api: ZhihuApi, id: string, wanted: string[], bo
   }
 }
 
-/** Zhihu's topic object named exactly `name`, as its autocomplete returns it (binding takes that object). */
-async function findTopic(api: ZhihuApi, name: string): Promise<Record<string, unknown>> {
+/**
+ * Zhihu's topic object named exactly `name`, as its autocomplete returns it (binding takes that object).
+ * An unknown name is a bad_input TaskFailure whose hint lists Zhihu's nearest names ("did you mean").
+ */
+export async function findTopic(api: ZhihuApi, name: string): Promise<Record<string, unknown>> {
   const step = `bind topic ${name}`;
   const { body } = await api.json({
     step,
