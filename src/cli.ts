@@ -8,8 +8,8 @@ import { EXIT, ExitCode, problemLine, UsageError } from "./errors.js";
 const EXIT_HELP = `
 Exit codes:
   0    every task succeeded (or there was nothing to do)
-  1    a task failed (see: topn tasks --status failed); login cancelled or timed out;
-       accounts --check found a dead session
+  1    a task failed or waits on a paused account (see: topn tasks); login cancelled or
+       timed out; accounts --check found a dead session or a paused account; doctor found a problem
   2    bad usage or input: nothing was enqueued or changed
   70   internal error in topn (run again with --debug and report it)
   75   run --once: some tasks failed transiently and wait for their retry time
@@ -21,7 +21,12 @@ Environment:
   TOPN_HEADLESS=1       never open a browser window (login too)
   TOPN_CREDENTIAL_STORE keychain | file
   TOPN_ZHIHU_RESOLVE    HOST:PORT of a Zhihu simulator (tests, demo)
-  NO_COLOR              no colours`;
+  TOPN_GAP, TOPN_CAP    default pacing per account (over config.yaml's gap, cap)
+  TOPN_NOTIFY           URL to POST alerts to (over config.yaml's notify)
+  TOPN_NOTIFY_CMD       command to run with each alert on stdin (over config.yaml's notify_cmd)
+  NO_COLOR              no colours
+
+Settings: TOPN_HOME/config.yaml (write_back, gap, cap, notify, notify_cmd); see the README.`;
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -116,7 +121,19 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       30,
     )
     .option("--json", "print one JSON line per event")
+    .option(
+      "--notify <url>",
+      "POST a JSON alert there when a task fails for good, an account pauses, a session ends soon",
+    )
+    .option("--notify-cmd <cmd>", "run CMD with each alert's JSON on stdin (mail, ntfy, a chat webhook)")
     .action(run(async () => (await import("./commands/run.js")).runCommand));
+
+  program
+    .command("reschedule")
+    .description("move a queued or scheduled task to another time")
+    .argument("<id>", "task id")
+    .requiredOption("--at <when>", 'the new time: "2026-12-01 09:00", an ISO time, or "tomorrow 9am"')
+    .action(run(async () => (await import("./commands/reschedule.js")).reschedule));
 
   program
     .command("retry")
@@ -158,9 +175,32 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
   program
     .command("accounts")
     .description("list accounts; --check asks Zhihu whether each session is still alive")
-    .option("--check", "check each session live (exit 1 if any is dead)")
+    .argument("[settings...]", "with --set: gap=DURATION and/or cap=N (or =default)")
+    .option("--check", "check each session live (exit 1 if one is dead or its account paused)")
     .option("--json", "print JSON")
+    .option("--resume <name>", "lift the account's pause (after passing a verification, or a rate limit)")
+    .option("--set <name>", "the account's pacing: --set NAME gap=5m cap=20 (default: back to the defaults)")
+    .option("--default <name>", "the account used when --account is left out")
+    .option("--notify <url>", "with --check: POST a JSON alert for a dead or soon-ending session")
+    .option("--notify-cmd <cmd>", "with --check: run CMD with the alert's JSON on stdin")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  topn accounts --check --notify https://ntfy.sh/my-topic\n  topn accounts --set work gap=5m cap=20\n  topn accounts --resume work",
+    )
     .action(run(async () => (await import("./commands/accounts.js")).accounts));
+
+  program
+    .command("doctor")
+    .description("check that this machine can publish unattended (exit 1 if not)")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/doctor.js")).doctor));
+
+  program
+    .command("prune")
+    .description("forget finished tasks and their artifacts (never which article each file became)")
+    .requiredOption("--older-than <duration>", "finished more than DURATION ago, e.g. 30d")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/prune.js")).prune));
 
   program
     .command("preview")

@@ -277,6 +277,9 @@ test("--help lists every command and the exit codes", async () => {
     "login",
     "logout",
     "accounts",
+    "doctor",
+    "prune",
+    "reschedule",
     "preview",
   ]) {
     assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));

@@ -10,6 +10,7 @@ import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
 import { expandFiles } from "./files.js";
+import { precheckScheduled } from "./precheck.js";
 
 export interface PublishOptions {
   account?: string;
@@ -68,12 +69,26 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     if (plan.length > 1) ctx.err("topn: nothing was enqueued");
     throw new ExitCode(2);
   }
+  const ready = plan.filter((p) => p.kind === "ready");
+  if (at !== null || every > 0) {
+    const refused = await precheckScheduled(
+      ctx,
+      store,
+      module,
+      account,
+      ready.map((p) => ({ display: p.display, topics: p.article.topics, column: p.article.column })),
+    );
+    if (refused.length > 0) {
+      for (const p of refused) ctx.err(problemLine(p));
+      ctx.err("topn: nothing was enqueued");
+      throw new ExitCode(2);
+    }
+  }
   for (const p of plan) {
     if (p.kind === "same") ctx.err(`topn: ${p.display} is the same file as ${p.as}: published once`);
     if (p.kind === "ready") for (const n of p.notes) ctx.err(`topn: ${n}`);
   }
 
-  const ready = plan.filter((p) => p.kind === "ready");
   let outcomes: Awaited<ReturnType<typeof store.tasks.enqueue>>;
   try {
     outcomes = await store.tasks.enqueue(ready.map((p) => p.task));

@@ -62,7 +62,8 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
       fitColumns(displayFile(t.file, ctx.cwd), 28),
       `${t.attempts}/${t.maxAttempts}`,
       formatTime(when),
-      fitColumns(held(t)?.line ?? t.url ?? errorLine(t) ?? "", 60),
+      // A held task's cell keeps its fix whole: it is the part a person acts on.
+      held(t)?.short ?? fitColumns(t.url ?? errorLine(t) ?? "", 60),
     ]);
   }
   ctx.out(renderTable(["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"], rows));
