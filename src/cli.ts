@@ -8,10 +8,12 @@ import { EXIT, ExitCode, problemLine, UsageError } from "./errors.js";
 const EXIT_HELP = `
 Exit codes:
   0    every task succeeded (or there was nothing to do)
-  1    a task failed or waits on a paused account (see: topn tasks); login cancelled or
-       timed out; accounts --check found a dead session or a paused account; doctor found a problem
+  1    a task failed or waits on a paused account (see: topn tasks); login cancelled
+       or timed out; accounts --check found a dead session or a paused account;
+       doctor found a problem
   2    bad usage or input: nothing was enqueued or changed
   70   internal error in topn (run again with --debug and report it)
+  74   a task's outcome could not be written to the database; the next run settles it
   75   run --once: some tasks failed transiently and wait for their retry time
   130  interrupted (SIGINT/SIGTERM); running tasks were handed back to the queue
 

@@ -44,6 +44,8 @@ export async function accounts(ctx: Context, settings: string[], opts: AccountsO
       `unexpected "${settings[0]}"`,
       "settings go after --set NAME, e.g. --set work gap=5m cap=20",
     );
+  if ((opts.notify !== undefined || opts.notifyCmd !== undefined) && !opts.check)
+    throw new UsageError("--notify and --notify-cmd go with --check", "topn accounts --check --notify URL");
   if (opts.resume !== undefined) return resumeAccount(ctx, opts.resume);
   if (opts.set !== undefined) return setPacing(ctx, opts.set, settings);
   if (opts.default !== undefined) return defaultAccount(ctx, opts.default);

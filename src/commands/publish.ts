@@ -1,6 +1,6 @@
 import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
-import { ExitCode, problemLine, UsageError } from "../errors.js";
+import { ExitCode, problemLine, TaskFailure, UsageError } from "../errors.js";
 import { type PlannedFile, planFiles } from "../plan/plan.js";
 import { loadPlatform } from "../platforms.js";
 import { EnqueueConflict, type Task } from "../store/types.js";
@@ -10,7 +10,7 @@ import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
 import { expandFiles } from "./files.js";
-import { precheckScheduled } from "./precheck.js";
+import { precheckScheduled, unaskable } from "./precheck.js";
 
 export interface PublishOptions {
   account?: string;
@@ -45,23 +45,31 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const config = loadConfig(ctx.home(), ctx.env);
   const start = at ?? Date.now();
 
-  const plan = await planFiles(files, {
-    cwd: ctx.cwd,
-    home: ctx.home(),
-    env: ctx.env,
-    warn: ctx.warn,
-    store,
-    platform: module,
-    account,
-    mode: opts.draft ? "draft" : "publish",
-    forceNew: Boolean(opts.new),
-    force: Boolean(opts.force),
-    // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
-    writeBack: opts.writeBack && config.writeBack,
-    maxAttempts: opts.maxAttempts,
-    render: { emoji: opts.emoji, captions: opts.captions },
-    runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
-  });
+  let plan: PlannedFile[];
+  try {
+    plan = await planFiles(files, {
+      cwd: ctx.cwd,
+      home: ctx.home(),
+      env: ctx.env,
+      warn: ctx.warn,
+      store,
+      platform: module,
+      account,
+      mode: opts.draft ? "draft" : "publish",
+      forceNew: Boolean(opts.new),
+      force: Boolean(opts.force),
+      // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
+      writeBack: opts.writeBack && config.writeBack,
+      maxAttempts: opts.maxAttempts,
+      render: { emoji: opts.emoji, captions: opts.captions },
+      runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
+    });
+  } catch (e) {
+    // A file naming its article is checked with the platform, which may not answer (a dead session).
+    if (!(e instanceof TaskFailure)) throw e;
+    ctx.err(problemLine(unaskable(e, module.label, account, "publish")));
+    throw new ExitCode(2);
+  }
 
   const problems = plan.flatMap((p) => problemOf(p));
   if (problems.length > 0) {
