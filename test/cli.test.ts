@@ -305,3 +305,23 @@ test("--emoji and --no-captions reach preview, and the job through the task's st
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await s.store.tasks.get(1))!.state.render, { emoji: true, captions: false });
 });
+
+test("two `topn publish same.md` at the same moment: one task; the other exits 2 naming it", async (t) => {
+  const s = await setup(t);
+  s.write("same.md", article("Same"));
+  const barrier = tempDir(t, "topn-barrier-");
+  // Both processes wait at the platform's preflight until both are there, then race to the database.
+  const env = { FAKE_BARRIER: `${barrier}:2` };
+  const [a, b] = await Promise.all([
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+  ]);
+  const codes = [a.code, b.code].sort();
+  assert.deepEqual(codes, [0, 2], a.stdout + a.stderr + b.stdout + b.stderr);
+  const loser = a.code === 2 ? a : b;
+  assert.match(
+    loser.stderr,
+    /same\.md is already queued as task 1; wait for it, or cancel it first: topn cancel 1/,
+  );
+  assert.equal((await s.store.tasks.list()).length, 1);
+});
