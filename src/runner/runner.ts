@@ -241,13 +241,24 @@ export class Runner {
     if (this.summary.unrecorded.length > 0) return true;
     if (mode.only) {
       // Foreground publish: done when every task is final (even if another runner ran it), or when what is
-      // left cannot run without a person (paused account, no session): it stays queued, held.
-      if (waitMs === null) return true;
+      // left cannot run without a person (its account paused until someone acts, or no session on this
+      // machine): it stays queued, held. A task waiting for its account elsewhere, or for its time, is waited for.
+      const open: Task[] = [];
       for (const id of mode.only) {
-        const s = (await this.tasks.get(id))?.status;
-        if (s === "queued" || s === "running") return false;
+        const t = await this.tasks.get(id);
+        if (t?.status === "running") return false;
+        if (t?.status === "queued") open.push(t);
       }
-      return true;
+      if (open.length === 0 || waitMs !== null) return open.length === 0;
+      const holds = await this.tasks.holds(this.pacing);
+      return open.every((t) => {
+        const hold = holds.find((h) => h.platform === t.platform && h.account === t.account);
+        const servable = this.scope[t.platform];
+        return (
+          (hold?.pause && hold.pause.until === null) ||
+          (servable !== undefined && !servable.includes(t.account))
+        );
+      });
     }
     return Boolean(mode.once) && (waitMs === null || waitMs > 0);
   }
