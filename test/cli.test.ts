@@ -349,3 +349,15 @@ test("publish in the foreground while another topn publishes for the same accoun
   background.kill("SIGTERM");
   assert.equal((await stopped).code, 130);
 });
+
+test("pacing in real time: the second publish of an account waits out the gap, and the wait is said", async (t) => {
+  const s = await setup(t);
+  s.write("p1.md", article("Paced one"));
+  s.write("p2.md", article("Paced two"));
+  const r = await s.run(["publish", "p1.md", "p2.md", "--platform", "fake"], { TOPN_GAP: "4s" });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /waiting\s+the next task runs at/);
+  const [one, two] = [(await s.store.tasks.get(1))!, (await s.store.tasks.get(2))!];
+  assert.equal(two.status, "succeeded");
+  assert.ok(two.startedAt! - one.finishedAt! >= 4_000, `gap ${two.startedAt! - one.finishedAt!} ms`);
+});
