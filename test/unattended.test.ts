@@ -274,7 +274,7 @@ describe("scheduling asks Zhihu first", { concurrency: false }, () => {
       r.stderr,
       /^topn: cannot schedule for account sched: the Zhihu session of account sched has expired or was logged out \(HTTP 401, code 100: 请求需要登录\); log in again: topn login zhihu --account sched$/m,
     );
-    // A file that names its article is asked about even when published now: refused the same way, not a crash.
+    // A file that names its article is asked about even when published now: refused with the cause, not a crash.
     writeFileSync(
       join(home, "named.md"),
       "---\ntitle: Named\ntopics: [编程]\nzhihu: 1913000000000000001\n---\n\nBody.\n",
@@ -283,7 +283,7 @@ describe("scheduling asks Zhihu first", { concurrency: false }, () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(
       r.stderr,
-      /^topn: cannot publish for account sched: the Zhihu session of account sched has expired/m,
+      /^topn: named\.md:\d+: could not check article 1913000000000000001 with Zhihu: the Zhihu session of account sched has expired.*; log in again: topn login zhihu --account sched$/m,
     );
     r = await run(["tasks", "--json"]);
     assert.equal((JSON.parse(r.stdout) as unknown[]).length, 2);

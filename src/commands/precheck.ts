@@ -33,23 +33,17 @@ export async function precheckScheduled(
     return problems.map((p) => new UsageError(`${items[p.index]?.display ?? "?"}: ${p.message}`, p.hint));
   } catch (e) {
     if (!(e instanceof TaskFailure)) throw e;
-    return [unaskable(e, module.label, account, "schedule")];
+    const fix = [e.url ? `open ${e.url}` : "", e.hint ?? ""].filter(Boolean).join("; ");
+    if (e.transient)
+      return [
+        new UsageError(
+          `could not check the files with ${module.label} before scheduling them: ${e.message}`,
+          "try again in a while",
+        ),
+      ];
+    return [new UsageError(`cannot schedule for account ${account}: ${e.message}`, fix || undefined)];
   } finally {
     interrupt.dispose();
     await platform.close();
   }
-}
-
-/**
- * The platform could not be asked before anything was enqueued (a dead session, a verification, the
- * network): the command is refused, with what to do. `what` is the verb: "schedule", "publish".
- */
-export function unaskable(e: TaskFailure, label: string, account: string, what: string): UsageError {
-  const fix = [e.url ? `open ${e.url}` : "", e.hint ?? ""].filter(Boolean).join("; ");
-  if (e.transient)
-    return new UsageError(
-      `could not check the files with ${label} before enqueueing them: ${e.message}`,
-      "try again in a while",
-    );
-  return new UsageError(`cannot ${what} for account ${account}: ${e.message}`, fix || undefined);
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
-import { ExitCode, problemLine, TaskFailure, UsageError } from "../errors.js";
+import { EXIT, ExitCode, problemLine, UsageError } from "../errors.js";
 import { type PlannedFile, planFiles } from "../plan/plan.js";
 import { loadPlatform } from "../platforms.js";
 import { EnqueueConflict, type Task } from "../store/types.js";
@@ -10,7 +10,8 @@ import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
 import { expandFiles } from "./files.js";
-import { precheckScheduled, unaskable } from "./precheck.js";
+import { holdsFor } from "./held.js";
+import { precheckScheduled } from "./precheck.js";
 
 export interface PublishOptions {
   account?: string;
@@ -45,31 +46,23 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const config = loadConfig(ctx.home(), ctx.env);
   const start = at ?? Date.now();
 
-  let plan: PlannedFile[];
-  try {
-    plan = await planFiles(files, {
-      cwd: ctx.cwd,
-      home: ctx.home(),
-      env: ctx.env,
-      warn: ctx.warn,
-      store,
-      platform: module,
-      account,
-      mode: opts.draft ? "draft" : "publish",
-      forceNew: Boolean(opts.new),
-      force: Boolean(opts.force),
-      // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
-      writeBack: opts.writeBack && config.writeBack,
-      maxAttempts: opts.maxAttempts,
-      render: { emoji: opts.emoji, captions: opts.captions },
-      runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
-    });
-  } catch (e) {
-    // A file naming its article is checked with the platform, which may not answer (a dead session).
-    if (!(e instanceof TaskFailure)) throw e;
-    ctx.err(problemLine(unaskable(e, module.label, account, "publish")));
-    throw new ExitCode(2);
-  }
+  const plan = await planFiles(files, {
+    cwd: ctx.cwd,
+    home: ctx.home(),
+    env: ctx.env,
+    warn: ctx.warn,
+    store,
+    platform: module,
+    account,
+    mode: opts.draft ? "draft" : "publish",
+    forceNew: Boolean(opts.new),
+    force: Boolean(opts.force),
+    // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
+    writeBack: opts.writeBack && config.writeBack,
+    maxAttempts: opts.maxAttempts,
+    render: { emoji: opts.emoji, captions: opts.captions },
+    runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
+  });
 
   const problems = plan.flatMap((p) => problemOf(p));
   if (problems.length > 0) {
@@ -165,18 +158,22 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   });
   const final: Task[] = [];
   for (const id of ids) final.push((await store.tasks.get(id))!);
+  const held = await holdsFor(ctx, store);
+  const end = await store.tasks.now();
   if (opts.json) {
     ctx.out(
       JSON.stringify(
-        final.map((t) => taskJson(t)),
+        final.map((t) => taskJson(t, end, held(t))),
         null,
         2,
       ),
     );
   } else {
-    for (const t of final) ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
+    for (const t of final)
+      ctx.out(`task ${t.id}  ${t.status}  ${held(t)?.line ?? t.url ?? t.errorMessage ?? ""}`);
   }
-  return code;
+  // A task left waiting for a person (paused account, no session) is not a success.
+  return code === EXIT.ok && final.some((t) => t.status === "queued") ? EXIT.taskFailed : code;
 }
 
 function problemOf(p: PlannedFile): UsageError[] {
