@@ -2,9 +2,10 @@
 // session, check it live, say where it is kept and when its cookies say it ends, forget it. The cookies stay
 // in here and in the credential store; what goes out is who the session belongs to and dates.
 
+import type { Page } from "puppeteer-core";
 import type { BrowserPool } from "../browser/pool.js";
 import { type CredentialStore, placeOf } from "../credentials/index.js";
-import { firstLine, TaskFailure, UsageError } from "../errors.js";
+import { firstLine, UsageError } from "../errors.js";
 import type {
   LoginOutcome,
   LoginRequest,
@@ -16,8 +17,12 @@ import type {
 import { loginCommand } from "./classify.js";
 import { cookieExpiry, type SessionCookie, toPuppeteerCookies } from "./cookies.js";
 import type { LoginResult } from "./login.js";
-import { PLATFORM, zhuanlanPage } from "./session.js";
-import { describeMeFailure, fetchMe, hasLoginCookie } from "./session-check.js";
+import { PLATFORM } from "./session.js";
+import { describeMeFailure, fetchMe, hasLoginCookie, SESSION_PAGE } from "./session-check.js";
+
+/** A page already on one of these can ask /api/v4/me as it is. */
+const ON_ZHIHU = /^https:\/\/(www|zhuanlan)\.zhihu\.com\//;
+const PAGE_TIMEOUT_MS = 30_000;
 
 const expiryMs = (cookies: readonly SessionCookie[]): number | null => {
   const s = cookieExpiry(cookies);
@@ -53,8 +58,9 @@ export class ZhihuSessions implements SessionManager {
   }
 
   /**
-   * GET /api/v4/me from the account's working page on zhuanlan.zhihu.com (the page publishing uses next, so
-   * the check costs Zhihu one API call, plus the page itself when it is not open yet).
+   * GET /api/v4/me from the account's working page: as it is when it already shows a Zhihu page (a publish
+   * left it there), else on www.zhihu.com/robots.txt, a same-origin document with nothing of its own to load.
+   * One call to Zhihu's API, and at most one tiny document; the next publish moves the page on as it needs.
    */
   async check(account: string, signal?: AbortSignal): Promise<SessionHealth> {
     const session = await (await this.credentials()).get(PLATFORM, account);
@@ -75,11 +81,13 @@ export class ZhihuSessions implements SessionManager {
       };
     }
     try {
-      let page: Awaited<ReturnType<typeof zhuanlanPage>>;
+      let page: Page;
       try {
-        page = await zhuanlanPage(lease);
+        page = await lease.page();
+        if (!ON_ZHIHU.test(page.url()))
+          await page.goto(SESSION_PAGE, { waitUntil: "domcontentloaded", timeout: PAGE_TIMEOUT_MS });
       } catch (e) {
-        if (e instanceof TaskFailure) await lease.discardPage();
+        await lease.discardPage();
         return {
           state: "error",
           expiresAt,
