@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Platform } from "../src/platform.js";
 import { Runner } from "../src/runner/runner.js";
-import { openConnection, openStore } from "../src/store/db.js";
+import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
 import { BIN, ROOT } from "../test/helpers/run.js";
 
 export interface Row {
@@ -25,13 +25,14 @@ function temp(): string {
 export async function runnerOverhead(tasks = 5000, accounts = 50): Promise<Row> {
   const home = temp();
   try {
-    const store = openStore(home);
-    store.tasks.enqueue(
+    const store = openSqliteStore(home);
+    await store.tasks.enqueue(
       Array.from({ length: tasks }, (_, i) => ({
         platform: "noop",
         account: `acct-${i % accounts}`,
         file: `/bench/${i}.md`,
         contentHash: "h",
+        digest: "d",
         title: `T${i}`,
         runAt: 0,
         maxAttempts: 3,
@@ -49,7 +50,7 @@ export async function runnerOverhead(tasks = 5000, accounts = 50): Promise<Row> 
       close: async () => {},
     };
     const runner = new Runner({
-      store: store.tasks,
+      tasks: store.tasks,
       home,
       platform: async () => noop,
       concurrency: 8,
@@ -58,7 +59,7 @@ export async function runnerOverhead(tasks = 5000, accounts = 50): Promise<Row> 
     const t0 = performance.now();
     const summary = await runner.run({ once: true });
     const secs = (performance.now() - t0) / 1000;
-    store.close();
+    await store.close();
     if (summary.succeeded.length !== tasks)
       throw new Error(`only ${summary.succeeded.length} of ${tasks} succeeded`);
     const rate = tasks / secs;
@@ -89,14 +90,15 @@ function timeProcess(args: string[], env: NodeJS.ProcessEnv, runs: number): numb
 }
 
 /** A database of `n` tasks in realistic proportions, written directly (the fast way to build a fixture). */
-export function bigDatabase(home: string, n: number): void {
-  openStore(home).close();
+export async function bigDatabase(home: string, n: number): Promise<void> {
+  await openSqliteStore(home).close();
   const db = openConnection(join(home, "topn.db"));
   db.pragma("synchronous = OFF");
   const insert = db.prepare(
-    `INSERT INTO tasks (platform, account, file, content_hash, title, status, run_at, attempts, max_attempts,
+    `INSERT INTO tasks (platform, account, file, identity, content_hash, title, status, run_at, attempts, max_attempts,
        error_kind, error_step, error_message, url, created_at, started_at, finished_at, updated_at)
-     VALUES ('zhihu', @account, @file, 'h', @title, @status, @t, @attempts, 5, @kind, @step, @msg, @url, @t, @t, @t, @t)`,
+     VALUES ('zhihu', @account, @file, 'path:' || @file, 'h', @title, @status, @t, @attempts, 5, @kind, @step, @msg,
+       @url, @t, @t, @t, @t)`,
   );
   const statuses = ["succeeded", "succeeded", "succeeded", "failed", "cancelled", "queued"] as const;
   db.transaction(() => {
@@ -120,10 +122,10 @@ export function bigDatabase(home: string, n: number): void {
   db.close();
 }
 
-export function tasksOnBigDatabase(n = 100_000): Row {
+export async function tasksOnBigDatabase(n = 100_000): Promise<Row> {
   const home = temp();
   try {
-    bigDatabase(home, n);
+    await bigDatabase(home, n);
     const ms = timeProcess([BIN, "tasks", "--status", "failed"], { TOPN_HOME: home }, 11);
     return {
       what: `topn tasks --status failed, ${n.toLocaleString("en")}-task database (whole process, median of 11)`,
@@ -136,10 +138,10 @@ export function tasksOnBigDatabase(n = 100_000): Row {
   }
 }
 
-export function startup(): Row[] {
+export async function startup(): Promise<Row[]> {
   const home = temp();
   try {
-    openStore(home).close();
+    await openSqliteStore(home).close();
     const runs = 15;
     const bare = timeProcess(["-e", "0"], {}, runs);
     const help = timeProcess([BIN, "--help"], {}, runs);

@@ -5,7 +5,7 @@ import { peakMemory } from "./memory.js";
 import { publishBenchmarks } from "./publish.js";
 
 const groups: Record<string, () => Promise<Row[]>> = {
-  core: async () => [await runnerOverhead(), tasksOnBigDatabase(), ...startup()],
+  core: async () => [await runnerOverhead(), await tasksOnBigDatabase(), ...(await startup())],
   publish: () => publishBenchmarks(),
   memory: async () => [await peakMemory()],
 };

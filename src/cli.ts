@@ -62,8 +62,12 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .option("-a, --account <name>", "account to publish as (optional when there is only one)")
     .option("--platform <name>", "platform", "zhihu")
     .option("--at <when>", 'publish later: "2026-12-01 09:00", an ISO time, or "tomorrow 9am"')
+    .option("--every <duration>", "spread the files: one every DURATION (e.g. 2h), from --at or now")
     .option("--no-wait", "only enqueue and print the task ids")
     .option("--new", "publish as a new article even if this file was published before")
+    .option("--force", "publish even if nothing changed since the last publish")
+    .option("--draft", "save into the Zhihu draft without publishing (for files marked draft: true)")
+    .option("--no-write-back", "do not record the article's URL in the file's front matter")
     .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
     .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
     .option("--json", "print JSON instead of text")
@@ -121,7 +125,7 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
 
   program
     .command("cancel")
-    .description("cancel queued or scheduled tasks")
+    .description("cancel queued or scheduled tasks; dismiss failed ones")
     .argument("<ids...>", "task ids")
     .action(run(async () => (await import("./commands/cancel.js")).cancel));
 
@@ -169,6 +173,7 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
 
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes("--debug");
+  guardProcess(debug);
   if (process.env["NO_COLOR"]) process.env["FORCE_COLOR"] = "0";
   const ctx = createContext({ debug });
   let code: number = EXIT.ok;
@@ -180,9 +185,25 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     code = report(ctx, e);
   } finally {
-    ctx.close();
+    await ctx.close().catch((e: unknown) => {
+      code = report(ctx, e);
+    });
   }
   process.exitCode = code;
+}
+
+/**
+ * The last line of defence: an error thrown from a timer or an event callback reaches here instead of
+ * printing a raw stack. It is reported like any internal error and the process exits 70.
+ */
+export function guardProcess(debug: boolean): void {
+  const ctx = createContext({ debug });
+  const die = (e: unknown) => {
+    process.exitCode = report(ctx, e);
+    process.exit();
+  };
+  process.on("uncaughtException", die);
+  process.on("unhandledRejection", die);
 }
 
 /** Turn an error into its one line and exit code. */

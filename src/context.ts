@@ -1,4 +1,4 @@
-import type { Store } from "./store/db.js";
+import type { Store } from "./store/types.js";
 import { resolveHome } from "./store/home.js";
 
 /** What every command gets: streams, environment and lazily opened data folder and store. */
@@ -12,7 +12,7 @@ export interface Context {
   warn(message: string): void;
   home(): string;
   store(): Promise<Store>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function createContext(opts: {
@@ -26,7 +26,7 @@ export function createContext(opts: {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   let home: string | undefined;
-  let store: Store | undefined;
+  let store: Promise<Store> | undefined;
   const warned = new Set<string>();
   const ctx: Context = {
     env,
@@ -43,17 +43,16 @@ export function createContext(opts: {
       home ??= resolveHome(env);
       return home;
     },
-    async store() {
-      if (!store) {
-        // better-sqlite3 is loaded only by commands that need the database.
-        const { openStore } = await import("./store/db.js");
-        store = openStore(ctx.home());
-      }
+    store() {
+      store ??= import("./store/open.js").then(({ openStore }) =>
+        openStore({ home: ctx.home(), databaseUrl: env["TOPN_DATABASE_URL"] }),
+      );
       return store;
     },
-    close() {
-      store?.close();
+    async close() {
+      const pending = store;
       store = undefined;
+      if (pending) await (await pending.catch(() => undefined))?.close();
     },
   };
   return ctx;

@@ -84,6 +84,8 @@ export const EXIT = {
   taskFailed: 1,
   usage: 2,
   internal: 70,
+  /** A task's outcome could not be written to the database (disk full, database gone); the next run settles it. */
+  unrecorded: 74,
   retryPending: 75,
   interrupted: 130,
 } as const;

@@ -9,6 +9,11 @@ export function newOwnerId(pid = process.pid): string {
   return `${hostname()}:${pid}:${randomBytes(3).toString("hex")}`;
 }
 
+/** This machine's name in the shared database (which machine holds which account's session). */
+export function machineName(env: NodeJS.ProcessEnv = process.env): string {
+  return env["TOPN_MACHINE"] || hostname();
+}
+
 export function isOwnerDead(owner: string): boolean {
   const [host, pidText] = owner.split(":");
   if (host !== hostname()) return false;

@@ -68,9 +68,25 @@ export interface Platform {
   readonly name: string;
   /** Publish one task. Throws TaskFailure on failure; anything else is classified as internal. */
   publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult>;
+  /**
+   * Whether this machine holds a session for the account. A runner claims only tasks of accounts it can
+   * publish for, leaving the others to a machine that can (several machines may share one queue).
+   * A platform without sessions leaves it out.
+   */
+  hasSession?(account: string): Promise<boolean>;
+  /**
+   * Before a file that names an existing article is enqueued: is that article this account's? Asked live,
+   * so a typo or another account's id is refused at the prompt instead of updating the wrong article.
+   */
+  verifyArticle?(account: string, articleId: string, signal?: AbortSignal): Promise<ArticleOwnership>;
   /** Release browsers/contexts. Called once when the runner stops. */
   close(): Promise<void>;
 }
+
+export type ArticleOwnership =
+  | { kind: "ours"; url: string; state: "published" | "draft" }
+  | { kind: "missing" }
+  | { kind: "foreign"; owner: string };
 
 export interface PlatformOptions {
   home: string;
@@ -84,6 +100,8 @@ export interface PlatformModule {
   readonly name: string;
   /** Human name, e.g. "Zhihu". */
   readonly label: string;
+  /** Publishing needs a per-account session held by the machine (`topn login`): tasks wait for one. */
+  readonly usesSessions?: boolean;
   /** Cheap checks that this machine can publish at all (e.g. a browser exists); throws UsageError. */
   preflight?(env: NodeJS.ProcessEnv): Promise<void>;
   create(opts: PlatformOptions): Promise<Platform>;

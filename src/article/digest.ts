@@ -14,6 +14,7 @@ export function articleDigest(a: PreparedArticle): string {
     a.title,
     html,
     [...a.topics].map((t) => t.toLowerCase()).sort().join("\u0001"),
+    [...a.optionalTopics].map((t) => t.toLowerCase()).sort().join("\u0001"),
     a.column ?? "",
     a.cover?.id ?? "",
     a.comments,

@@ -7,7 +7,24 @@ import type { CommentPermission } from "./types.js";
 
 export const MAX_TOPICS = 3;
 const COMMENT_VALUES: readonly CommentPermission[] = ["anyone", "followees", "no_one"];
-const KNOWN_KEYS = new Set(["title", "topics", "column", "cover", "comments", "zhihu_id"]);
+const KNOWN_KEYS = new Set([
+  "title",
+  "topics",
+  "column",
+  "cover",
+  "comments",
+  "zhihu",
+  "zhihu_id",
+  "draft",
+  "published",
+  "date",
+  "tags",
+  "description",
+]);
+/** Keys other tools write (Obsidian) that mean nothing on Zhihu: accepted without a word. */
+const IGNORED_KEYS = new Set(["aliases", "cssclasses", "cssclass"]);
+/** What an article URL on Zhihu looks like; its number is the article id. */
+const ARTICLE_URL = /^https?:\/\/zhuanlan\.zhihu\.com\/p\/(\d{1,30})\/?(?:[?#].*)?$/;
 
 export interface FrontMatter {
   title?: string;
@@ -15,7 +32,14 @@ export interface FrontMatter {
   column?: string;
   cover?: string;
   comments: CommentPermission;
+  /** The Zhihu article this file is (`zhihu:` URL or id, or the older `zhihu_id`). */
   zhihuId?: string;
+  /** `draft: true` or `published: false`: the key that said so, for the message. */
+  draftKey?: "draft" | "published";
+  /** Hugo/Jekyll `date`, as ms since the epoch (a future one schedules the publish). */
+  date?: number;
+  /** Hugo/Jekyll `tags`: offered as topics when `topics` is absent. */
+  tags: string[];
   /** The Markdown after the front matter. */
   body: string;
   /** File lines before the body. */
@@ -28,6 +52,7 @@ export interface FrontMatter {
 export function parseFrontMatter(display: string, text: string): FrontMatter {
   const empty: FrontMatter = {
     topics: [],
+    tags: [],
     comments: "anyone",
     body: text,
     bodyLine: 0,
@@ -75,7 +100,7 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
   };
 
   for (const key of Object.keys(fields).sort((a, b) => (keyLines[a] ?? 0) - (keyLines[b] ?? 0))) {
-    if (!KNOWN_KEYS.has(key)) {
+    if (!KNOWN_KEYS.has(key) && !IGNORED_KEYS.has(key)) {
       out.warnings.push(
         `${at(key)}: unknown front matter key "${key}" ignored (known: ${[...KNOWN_KEYS].join(", ")})`,
       );
@@ -84,7 +109,13 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
 
   const title = scalar(fields.title, at("title"), "title");
   if (title !== undefined && title.trim() !== "") out.title = title.trim();
-  out.topics = topics(fields.topics, at("topics"));
+  out.topics = names(fields.topics, at("topics"), "topics");
+  if (out.topics.length > MAX_TOPICS) {
+    throw new UsageError(
+      `${at("topics")}: ${out.topics.length} topics given, Zhihu allows at most ${MAX_TOPICS} (${out.topics.join(", ")})`,
+      `keep the ${MAX_TOPICS} that describe the article best`,
+    );
+  }
   const column = scalar(fields.column, at("column"), "column");
   if (column !== undefined && column.trim() !== "") out.column = column.trim();
   const cover = scalar(fields.cover, at("cover"), "cover");
@@ -100,9 +131,34 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
     }
     out.comments = value;
   }
-  const zhihuId = zhihuIdOf(fields.zhihu_id, raw, at("zhihu_id"));
+  const key = fields.zhihu !== undefined && fields.zhihu !== null ? "zhihu" : "zhihu_id";
+  const zhihuId = zhihuIdOf(key, fields[key], raw, at(key));
   if (zhihuId !== undefined) out.zhihuId = zhihuId;
+  if (flag(fields.draft, at("draft"), "draft") === true) out.draftKey = "draft";
+  else if (flag(fields.published, at("published"), "published") === false) out.draftKey = "published";
+  const date = dateOf(fields.date, at("date"));
+  if (date !== undefined) out.date = date;
+  if (fields.tags !== undefined && fields.tags !== null) out.tags = names(fields.tags, at("tags"), "tags");
   return out;
+}
+
+function flag(value: unknown, where: string, key: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "boolean") return value;
+  throw new UsageError(`${where}: ${key} must be true or false, not ${JSON.stringify(value)}`, `write ${key}: true`);
+}
+
+/** YAML reads `2024-01-01` and `2024-01-01T09:00:00+08:00` as dates; a quoted one is parsed the same way. */
+function dateOf(value: unknown, where: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const ms = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(
+      `${where}: date must be a date like 2024-01-01 or 2024-01-01T09:00:00+08:00, not ${JSON.stringify(value)}`,
+      "fix the date, or remove it",
+    );
+  }
+  return ms;
 }
 
 /** 1-based file lines of top-level keys. `raw` starts right after the opening `---` (file line 1). */
@@ -133,51 +189,47 @@ function scalar(value: unknown, where: string, key: string): string | undefined 
   );
 }
 
-function topics(value: unknown, where: string): string[] {
+/** A list of names (topics, tags): a YAML list or a comma-separated string, blanks and repeats dropped. */
+function names(value: unknown, where: string, key: string): string[] {
   if (value === undefined || value === null) return [];
   let items: unknown[];
   if (typeof value === "string") items = value.split(/[,，、]/);
   else if (Array.isArray(value)) items = value;
   else {
-    throw new UsageError(
-      `${where}: topics must be a list or a comma-separated string`,
-      "write topics: [写作, 编程]",
-    );
+    throw new UsageError(`${where}: ${key} must be a list or a comma-separated string`, `write ${key}: [写作, 编程]`);
   }
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item !== "string" && typeof item !== "number") {
       throw new UsageError(
-        `${where}: each topic must be a name, not ${JSON.stringify(item)}`,
-        "write topics: [写作, 编程]",
+        `${where}: each of ${key} must be a name, not ${JSON.stringify(item)}`,
+        `write ${key}: [写作, 编程]`,
       );
     }
     const name = String(item).trim();
     if (name !== "") seen.add(name);
   }
-  const list = [...seen];
-  if (list.length > MAX_TOPICS) {
-    throw new UsageError(
-      `${where}: ${list.length} topics given, Zhihu allows at most ${MAX_TOPICS} (${list.join(", ")})`,
-      `keep the ${MAX_TOPICS} that describe the article best`,
-    );
-  }
-  return list;
+  return [...seen];
 }
 
 /**
- * Zhihu ids are ~19 digits, above 2^53: YAML reads a bare one as a float and loses digits, so a number is
- * re-read from the raw front matter text.
+ * `zhihu: https://zhuanlan.zhihu.com/p/ID` or `zhihu: ID` (`zhihu_id: ID`, the older key). Zhihu ids are
+ * ~19 digits, above 2^53: YAML reads a bare one as a float and loses digits, so a number is re-read from the
+ * raw front matter text.
  */
-function zhihuIdOf(value: unknown, raw: string, where: string): string | undefined {
+function zhihuIdOf(key: string, value: unknown, raw: string, where: string): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   let id: string | undefined;
-  if (typeof value === "string") id = value.trim();
-  else if (typeof value === "number") id = /^zhihu_id\s*:\s*(\d+)\s*(#.*)?$/m.exec(raw)?.[1];
+  if (typeof value === "string") {
+    const text = value.trim();
+    id = ARTICLE_URL.exec(text)?.[1] ?? text;
+  } else if (typeof value === "number") {
+    id = new RegExp(`^${key}\\s*:\\s*(\\d+)\\s*(#.*)?$`, "m").exec(raw)?.[1];
+  }
   if (id === undefined || !/^\d{1,30}$/.test(id)) {
     throw new UsageError(
-      `${where}: zhihu_id must be the article's numeric id, not ${JSON.stringify(value)}`,
-      "remove the zhihu_id line to publish as a new article",
+      `${where}: ${key} must be the article's URL (https://zhuanlan.zhihu.com/p/…) or its numeric id, not ${JSON.stringify(value)}`,
+      `fix it, or remove the ${key} line to publish as a new article`,
     );
   }
   return id;

@@ -105,12 +105,13 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
     displayFile: display,
     title,
     topics: fm.topics,
+    optionalTopics: fm.topics.length === 0 ? fm.tags : [],
     comments: fm.comments,
     images,
     contentHash: createHash("sha256").update(source.bytes).digest("hex"),
     warnings: [
       ...fm.warnings,
-      ...(fm.topics.length === 0
+      ...(fm.topics.length === 0 && fm.tags.length === 0
         ? [`${display}:1: no topics: Zhihu usually refuses to publish without one (add e.g. topics: [写作])`]
         : []),
       ...dry.warnings,
@@ -122,7 +123,12 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
   };
   if (fm.column !== undefined) prepared.column = fm.column;
   if (coverRef !== undefined) prepared.cover = assets.get(coverRef.src)!;
-  if (fm.zhihuId !== undefined) prepared.zhihuId = fm.zhihuId;
+  if (fm.zhihuId !== undefined) {
+    prepared.zhihuId = fm.zhihuId;
+    prepared.zhihuLine = fm.keyLines.zhihu ?? fm.keyLines.zhihu_id ?? 1;
+  }
+  if (fm.draftKey !== undefined) prepared.draft = { key: fm.draftKey, line: fm.keyLines[fm.draftKey] ?? 1 };
+  if (fm.date !== undefined) prepared.date = fm.date;
   return prepared;
 }
 

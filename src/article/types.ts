@@ -33,8 +33,19 @@ export interface PreparedArticle {
   contentHash: string;
   /** "file:line: …" lines, deterministic order. */
   warnings: string[];
-  /** topn's own bookkeeping: the Zhihu article id this file was published as. */
+  /**
+   * Hugo/Jekyll tags, offered as topics when the front matter has no `topics`: the ones Zhihu knows are
+   * bound, the others skipped with a warning (a tag is not written for Zhihu, so it must not fail the task).
+   */
+  optionalTopics: string[];
+  /** The Zhihu article this file is (front matter `zhihu:`, or the older `zhihu_id:`). */
   zhihuId?: string;
+  /** Line of the `zhihu:` key, for messages. */
+  zhihuLine?: number;
+  /** The front matter marks the file a draft: which key said so, and its line. */
+  draft?: { key: "draft" | "published"; line: number };
+  /** Front matter `date` (ms since the epoch). */
+  date?: number;
   /** Markdown after the front matter (LF line endings). */
   body: string;
   /** Number of file lines before `body` starts (front matter), to turn body lines into file lines. */

@@ -1,9 +1,10 @@
 import { UsageError } from "../errors.js";
-import type { Store } from "../store/db.js";
+import type { Store } from "../store/types.js";
 
-/** The account a command acts for: the one named, or the only one there is. */
-export function chooseAccount(store: Store, platform: string, requested: string | undefined): string {
-  const known = store.accounts.list(platform).map((a) => a.name);
+/** The account a command acts for: the one named, else the default one, else the only one there is. */
+export async function chooseAccount(store: Store, platform: string, requested: string | undefined): Promise<string> {
+  const accounts = await store.accounts.list(platform);
+  const known = accounts.map((a) => a.name);
   if (requested !== undefined) {
     if (known.includes(requested)) return requested;
     throw new UsageError(
@@ -11,8 +12,12 @@ export function chooseAccount(store: Store, platform: string, requested: string 
       `log it in first: topn login ${platform} --account ${requested}`,
     );
   }
-  if (known.length === 1) return known[0]!;
+  const chosen = accounts.find((a) => a.isDefault) ?? (accounts.length === 1 ? accounts[0] : undefined);
+  if (chosen) return chosen.name;
   if (known.length === 0)
     throw new UsageError(`no ${platform} account yet`, `log in first: topn login ${platform}`);
-  throw new UsageError(`several ${platform} accounts (${known.join(", ")})`, "pick one with --account NAME");
+  throw new UsageError(
+    `several ${platform} accounts (${known.join(", ")})`,
+    "pick one with --account NAME, or set a default: topn accounts --default NAME",
+  );
 }

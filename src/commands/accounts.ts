@@ -6,7 +6,7 @@ import chalk from "chalk";
 import type { Context } from "../context.js";
 import type { StoredSession } from "../credentials/index.js";
 import { abortOnSignals } from "../runner/signals.js";
-import type { Account } from "../store/accounts.js";
+import type { Account } from "../store/types.js";
 import { fitColumns, formatTime, iso } from "../ui/format.js";
 import { renderTable } from "../ui/table.js";
 import { loginCommand } from "../zhihu/classify.js";
@@ -22,7 +22,7 @@ const PLATFORM = "zhihu";
 
 export async function accounts(ctx: Context, opts: AccountsOptions): Promise<number> {
   const store = await ctx.store();
-  let list = store.accounts.list();
+  let list = await store.accounts.list();
   if (list.length === 0) {
     ctx.out(opts.json ? "[]" : "no accounts yet: topn login zhihu");
     return 0;
@@ -42,9 +42,9 @@ export async function accounts(ctx: Context, opts: AccountsOptions): Promise<num
     }).finally(() => interrupt.dispose());
     for (const r of results) {
       checks.set(r.account, r);
-      store.accounts.recordCheck(PLATFORM, r.account, r.state);
+      await store.accounts.recordCheck(PLATFORM, r.account, { state: r.state });
     }
-    list = store.accounts.list();
+    list = await store.accounts.list();
   }
   const stored = (a: Account) => (a.platform === PLATFORM && sessions.get(a.name) ? creds.kind : null);
 

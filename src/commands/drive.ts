@@ -1,9 +1,14 @@
+import { writeBack } from "../article/writeback.js";
+import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
 import { EXIT } from "../errors.js";
+import type { PublishResult } from "../platform.js";
 import { loadPlatform } from "../platforms.js";
 import { tuningFromEnv } from "../runner/config.js";
 import { Runner, type RunOptions, type RunSummary } from "../runner/runner.js";
 import { handleShutdownSignals } from "../runner/signals.js";
+import type { Task } from "../store/types.js";
+import { displayFile } from "../ui/format.js";
 import { progressPrinter } from "../ui/progress.js";
 
 export interface DriveOptions extends RunOptions {
@@ -20,13 +25,17 @@ export async function drive(
 ): Promise<{ code: number; summary: RunSummary }> {
   const store = await ctx.store();
   const home = ctx.home();
+  const config = loadConfig(home, ctx.env);
   const runner = new Runner({
-    store: store.tasks,
+    tasks: store.tasks,
+    accounts: store.accounts,
     home,
     concurrency: opts.concurrency,
+    pacing: config.pacing,
     ...tuningFromEnv(ctx.env),
     platform: async (name) =>
       (await loadPlatform(name, ctx.env)).create({ home, env: ctx.env, warn: ctx.warn }),
+    afterSuccess: (task, result) => recordInFile(task, result, ctx.cwd),
     ...(opts.events === "none"
       ? {}
       : { onEvent: progressPrinter(ctx.out, { cwd: ctx.cwd, json: opts.events === "json" }) }),
@@ -34,15 +43,46 @@ export async function drive(
   const signals = handleShutdownSignals(runner, opts.graceMs, (m) => ctx.err(`topn: ${m}`));
   try {
     const summary = await runner.run(opts);
-    const code = summary.interrupted
-      ? EXIT.interrupted
-      : summary.failed.length > 0
-        ? EXIT.taskFailed
-        : summary.retrying.length > 0
-          ? EXIT.retryPending
-          : EXIT.ok;
+    for (const u of summary.unrecorded) {
+      ctx.err(
+        `topn: task ${u.id} is unrecorded: the database refused ${u.what} (${u.error}); ` +
+          "the next `topn run` settles it by reading the article back",
+      );
+    }
+    const code =
+      summary.unrecorded.length > 0
+        ? EXIT.unrecorded
+        : summary.interrupted
+          ? EXIT.interrupted
+          : summary.failed.length > 0 || summary.held.length > 0
+            ? EXIT.taskFailed
+            : summary.retrying.length > 0
+              ? EXIT.retryPending
+              : EXIT.ok;
     return { code, summary };
   } finally {
     signals.dispose();
+  }
+}
+
+/**
+ * Write-back: the article's URL goes into the file's front matter after a publish, so the file keeps its
+ * article wherever it is moved or copied. Skipped, with a word, when the file changed since.
+ */
+async function recordInFile(task: Task, result: PublishResult, cwd: string): Promise<string | null> {
+  if (!task.writeBack || result.state !== "published") return null;
+  const key = task.platform;
+  const shown = displayFile(task.file, cwd);
+  const line = `${key}: ${result.url}`;
+  const r = await writeBack(task.file, { key, url: result.url, articleId: result.articleId }, result.contentHash);
+  switch (r.kind) {
+    case "written":
+      return `recorded "${line}" in ${shown}`;
+    case "present":
+      return null;
+    case "changed":
+      return `warning: ${shown} changed since it was published, so topn left it alone; add "${line}" to its front matter to keep the file tied to its article`;
+    case "missing":
+      return `warning: ${shown} is gone; its article is ${result.url}`;
   }
 }

@@ -11,6 +11,7 @@ import type { Context } from "../context.js";
 import { FileCredentialStore } from "../credentials/file.js";
 import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
 import { EXIT, problemLine, UsageError } from "../errors.js";
+import { machineName } from "../owner.js";
 import { abortOnSignals } from "../runner/signals.js";
 import type { LoginResult } from "../zhihu/login.js";
 
@@ -60,20 +61,18 @@ export async function login(ctx: Context, platform: string, opts: LoginOptions):
   }
 
   const { me, cookies } = result;
-  const previous = store.accounts.get(PLATFORM, account);
+  const previous = await store.accounts.get(PLATFORM, account);
   // The secret first: an account row must never point at a session that was not saved.
   await creds.set(PLATFORM, account, { cookies, savedAt: new Date().toISOString() });
-  const now = Date.now();
-  store.accounts.upsert({
+  await store.accounts.login({
     platform: PLATFORM,
     name: account,
     displayName: me.name,
     uid: me.uid || null,
     urlToken: me.urlToken || null,
-    loggedInAt: now,
-    checkedAt: now,
-    sessionState: "ok",
+    sessionExpiresAt: null,
   });
+  await store.accounts.setHost(machineName(ctx.env), PLATFORM, account, true);
   if (previous?.uid && me.uid && previous.uid !== me.uid) {
     ctx.warn(
       `account "${account}" was Zhihu user ${previous.displayName ?? previous.uid}; it is now ${me.name}`,

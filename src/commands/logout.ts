@@ -4,6 +4,7 @@
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { loginCommand } from "../zhihu/classify.js";
+import { machineName } from "../owner.js";
 import { chooseAccount } from "./account-choice.js";
 import { openCredentials, requireZhihu, sessionLocation } from "./login.js";
 
@@ -18,7 +19,7 @@ export async function logout(ctx: Context, platform: string, opts: LogoutOptions
   const store = await ctx.store();
   let name: string;
   try {
-    name = chooseAccount(store, PLATFORM, opts.account);
+    name = await chooseAccount(store, PLATFORM, opts.account);
   } catch (e) {
     // A session saved without its row (a login interrupted between the two writes) can still be forgotten.
     if (!(e instanceof UsageError) || opts.account === undefined) throw e;
@@ -31,17 +32,16 @@ export async function logout(ctx: Context, platform: string, opts: LogoutOptions
   const creds = await openCredentials(ctx);
   const where = sessionLocation(creds, name);
   const deleted = await creds.delete(PLATFORM, name);
-  store.accounts.remove(PLATFORM, name);
+  await store.accounts.setHost(machineName(ctx.env), PLATFORM, name, false);
+  await store.accounts.remove(PLATFORM, name);
   ctx.out(
     `logged out: account ${name} (${deleted ? `session deleted from ${where}` : "no saved session was left"})`,
   );
-  const queued = store.tasks
-    .list({ account: name, status: "queued" })
-    .filter((t) => t.platform === PLATFORM).length;
+  const queued = (await store.tasks.list({ account: name, status: "queued" })).filter(
+    (t) => t.platform === PLATFORM,
+  ).length;
   if (queued > 0) {
-    ctx.warn(
-      `${queued} queued task(s) of account ${name} will fail until it logs in again: ${loginCommand(name)}`,
-    );
+    ctx.warn(`${queued} queued task(s) of account ${name} wait until it logs in again: ${loginCommand(name)}`);
   }
   return 0;
 }

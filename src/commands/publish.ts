@@ -1,9 +1,11 @@
-import { prepareArticle } from "../article/index.js";
+import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
 import { ExitCode, problemLine, UsageError } from "../errors.js";
+import { type PlannedFile, planFiles } from "../plan/plan.js";
 import { loadPlatform } from "../platforms.js";
-import type { NewTask } from "../store/tasks.js";
-import { displayFile, formatTime, taskJson } from "../ui/format.js";
+import { EnqueueConflict, type Task } from "../store/types.js";
+import { formatTime, taskJson } from "../ui/format.js";
+import { parseDuration } from "../ui/duration.js";
 import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
@@ -13,77 +15,98 @@ export interface PublishOptions {
   account?: string;
   platform: string;
   at?: string;
+  every?: string;
   wait: boolean;
   new?: boolean;
+  force?: boolean;
+  draft?: boolean;
+  writeBack: boolean;
   concurrency: number;
   maxAttempts: number;
   json?: boolean;
 }
 
-/** Validate every file first, enqueue all of them in one transaction, then (unless told not to) publish now. */
+/**
+ * Validate every file first, enqueue all of them in one transaction (nothing if one is bad or already
+ * queued), then (unless told not to) publish them now. A file whose content equals what was last published
+ * has nothing to do.
+ */
 export async function publish(ctx: Context, args: string[], opts: PublishOptions): Promise<number> {
   const files = await expandFiles(args, ctx.cwd);
-  const runAt = opts.at ? await parseWhen(opts.at) : Date.now();
+  const at = opts.at ? await parseWhen(opts.at) : null;
+  const every = opts.every ? parseDuration(opts.every, "--every") : 0;
   const module = await loadPlatform(opts.platform, ctx.env);
   await module.preflight?.(ctx.env);
   const store = await ctx.store();
-  const account = chooseAccount(store, module.name, opts.account);
+  const account = await chooseAccount(store, module.name, opts.account);
+  const config = loadConfig(ctx.home(), ctx.env);
+  const start = at ?? Date.now();
 
-  const problems: UsageError[] = [];
-  const tasks: NewTask[] = [];
-  for (const file of files) {
-    try {
-      const article = await prepareArticle(displayFile(file, ctx.cwd), { cwd: ctx.cwd });
-      for (const w of article.warnings) ctx.warn(w);
-      const active = store.tasks.activeForFile(module.name, account, file);
-      if (active) {
-        throw new UsageError(
-          `${displayFile(file, ctx.cwd)} is already ${active.status} as task ${active.id}`,
-          `wait for it, or cancel it first: topn cancel ${active.id}`,
-        );
-      }
-      const previous = opts.new ? undefined : store.tasks.articleFor(module.name, account, file);
-      tasks.push({
-        platform: module.name,
-        account,
-        file,
-        contentHash: article.contentHash,
-        title: article.title,
-        runAt,
-        maxAttempts: opts.maxAttempts,
-        forceNew: Boolean(opts.new),
-        // A draft a failed or cancelled task left behind is reused rather than made again.
-        draftId: opts.new
-          ? null
-          : (previous?.articleId ?? store.tasks.leftoverDraft(module.name, account, file) ?? null),
-        state: previous ? { updates: previous.articleId } : {},
-      });
-    } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
-      problems.push(e);
-    }
-  }
+  const plan = await planFiles(files, {
+    cwd: ctx.cwd,
+    home: ctx.home(),
+    env: ctx.env,
+    warn: ctx.warn,
+    store,
+    platform: module,
+    account,
+    mode: opts.draft ? "draft" : "publish",
+    forceNew: Boolean(opts.new),
+    force: Boolean(opts.force),
+    // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
+    writeBack: opts.writeBack && config.writeBack,
+    maxAttempts: opts.maxAttempts,
+    runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
+  });
+
+  const problems = plan.flatMap((p) => problemOf(p));
   if (problems.length > 0) {
     for (const p of problems) ctx.err(problemLine(p));
-    if (problems.length > 1 || files.length > 1) ctx.err("topn: nothing was enqueued");
+    if (plan.length > 1) ctx.err("topn: nothing was enqueued");
+    throw new ExitCode(2);
+  }
+  for (const p of plan) {
+    if (p.kind === "same") ctx.err(`topn: ${p.display} is the same file as ${p.as}: published once`);
+    if (p.kind === "ready") for (const n of p.notes) ctx.err(`topn: ${n}`);
+  }
+
+  const ready = plan.filter((p) => p.kind === "ready");
+  let outcomes: Awaited<ReturnType<typeof store.tasks.enqueue>>;
+  try {
+    outcomes = await store.tasks.enqueue(ready.map((p) => p.task));
+  } catch (e) {
+    if (!(e instanceof EnqueueConflict)) throw e;
+    for (const c of e.conflicts) {
+      ctx.err(
+        problemLine({
+          message: `${ready[c.index]!.display} is already ${c.status} as task ${c.id}`,
+          hint: c.status === "running" ? `wait for it: topn show ${c.id}` : `wait for it, or cancel it first: topn cancel ${c.id}`,
+        }),
+      );
+    }
+    if (ready.length > 1) ctx.err("topn: nothing was enqueued");
     throw new ExitCode(2);
   }
 
-  const ids = store.tasks.enqueue(tasks);
-  const scheduled = runAt > Date.now() + 1000;
+  const queued: Task[] = [];
+  for (const [i, o] of outcomes.entries()) {
+    if (o.kind === "queued") queued.push(o.task);
+    else if (o.kind === "unchanged" && !opts.json)
+      ctx.out(`${ready[i]!.display}: unchanged since ${o.url ?? o.articleId}; nothing to do (--force publishes it again)`);
+  }
+  if (queued.length === 0) {
+    if (opts.json) ctx.out(JSON.stringify([], null, 2));
+    return 0;
+  }
+
+  const now = await store.tasks.now();
+  const scheduled = queued.some((t) => t.runAt > now + 1000);
   if (!opts.wait || scheduled) {
     if (opts.json) {
-      ctx.out(
-        JSON.stringify(
-          ids.map((id) => taskJson(store.tasks.get(id)!)),
-          null,
-          2,
-        ),
-      );
+      ctx.out(JSON.stringify(queued.map((t) => taskJson(t, now)), null, 2));
     } else {
-      for (const [i, id] of ids.entries()) {
-        const t = tasks[i]!;
-        ctx.out(`task ${id}  ${scheduled ? `scheduled for ${formatTime(runAt)}` : "queued"}  ${t.title}`);
+      for (const t of queued) {
+        ctx.out(`task ${t.id}  ${t.runAt > now + 1000 ? `scheduled for ${formatTime(t.runAt)}` : "queued"}  ${t.title}`);
       }
       ctx.out(
         scheduled
@@ -94,25 +117,32 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     return 0;
   }
 
+  const ids = queued.map((t) => t.id);
   const { code } = await drive(ctx, {
     only: ids,
     concurrency: opts.concurrency,
     graceMs: 30_000,
     events: opts.json ? "none" : "text",
   });
-  const final = ids.map((id) => store.tasks.get(id)!);
+  const final: Task[] = [];
+  for (const id of ids) final.push((await store.tasks.get(id))!);
   if (opts.json) {
-    ctx.out(
-      JSON.stringify(
-        final.map((t) => taskJson(t)),
-        null,
-        2,
-      ),
-    );
+    ctx.out(JSON.stringify(final.map((t) => taskJson(t)), null, 2));
   } else {
-    for (const t of final) {
-      ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
-    }
+    for (const t of final) ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
   }
   return code;
+}
+
+function problemOf(p: PlannedFile): UsageError[] {
+  if (p.kind === "invalid") return [p.error];
+  if (p.kind === "draft") {
+    return [
+      new UsageError(
+        `${p.display}:${p.line}: the front matter says ${p.key}: ${p.key === "draft" ? "true" : "false"} — it is a draft`,
+        `save it into a Zhihu draft with --draft, or remove the ${p.key} line to publish it`,
+      ),
+    ];
+  }
+  return [];
 }

@@ -7,7 +7,7 @@ export async function runCommand(
 ): Promise<number> {
   const store = await ctx.store();
   if (!opts.json) {
-    const { due, next } = store.tasks.pending();
+    const { due, next } = await store.tasks.pending();
     if (opts.once && due === 0) {
       ctx.out(
         next === null ? "nothing to publish" : `nothing due; next task at ${new Date(next).toLocaleString()}`,

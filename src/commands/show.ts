@@ -12,27 +12,32 @@ import {
   formatTime,
   taskJson,
 } from "../ui/format.js";
+import { holdsFor } from "./held.js";
 import { parseTaskId } from "./ids.js";
 
 export async function show(ctx: Context, idText: string, opts: { json?: boolean }): Promise<number> {
   const id = parseTaskId(idText);
   const store = await ctx.store();
-  const task = store.tasks.get(id);
+  const task = await store.tasks.get(id);
   if (!task) throw unknownTask(id);
-  const events = store.tasks.events(id);
+  const events = await store.tasks.events(id);
+  const now = await store.tasks.now();
+  const hold = (await holdsFor(ctx, store))(task);
   const dir = artifactsDir(ctx.home(), id);
   const artifacts = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [];
 
   if (opts.json) {
-    ctx.out(JSON.stringify({ ...taskJson(task), events: events.map(eventJson), artifacts }, null, 2));
+    ctx.out(JSON.stringify({ ...taskJson(task, now, hold), events: events.map(eventJson), artifacts }, null, 2));
     return 0;
   }
-  const status = displayStatus(task);
+  const status = displayStatus(task, now);
   ctx.out(`task ${task.id}  ${colourStatus(status)}  ${task.title}`);
   ctx.out(`  file      ${displayFile(task.file, ctx.cwd)}`);
   ctx.out(`  account   ${task.platform}/${task.account}`);
   ctx.out(`  attempts  ${task.attempts} of ${task.maxAttempts}`);
-  if (status === "scheduled" || status === "queued") ctx.out(`  runs at   ${formatTime(task.runAt)}`);
+  if (status === "scheduled" || status === "queued") ctx.out(`  runs at   ${formatTime(hold?.until ?? task.runAt)}`);
+  if (hold) ctx.out(`  ${hold.line}`);
+  if (task.mode === "draft") ctx.out("  mode      save as a draft (not published)");
   if (task.draftId) ctx.out(`  article   ${task.draftId}`);
   if (task.url) ctx.out(`  url       ${task.url}`);
   const error = errorLine(task);

@@ -1,5 +1,5 @@
 import type { Context } from "../context.js";
-import type { TaskStatus } from "../store/tasks.js";
+import type { TaskStatus } from "../store/types.js";
 import {
   colourStatus,
   displayFile,
@@ -10,6 +10,7 @@ import {
   taskJson,
 } from "../ui/format.js";
 import { renderTable } from "../ui/table.js";
+import { holdsFor } from "./held.js";
 
 export interface TasksOptions {
   status?: string;
@@ -22,10 +23,10 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   // The command line has already limited it to the statuses and "scheduled".
   const wanted = opts.status;
   const store = await ctx.store();
-  const now = Date.now();
+  const now = await store.tasks.now();
   // "scheduled" is a view of "queued": filter after the query.
   const status = wanted === "scheduled" ? "queued" : (wanted as TaskStatus | undefined);
-  let list = store.tasks.list({
+  let list = await store.tasks.list({
     ...(status ? { status } : {}),
     ...(opts.account ? { account: opts.account } : {}),
     limit: wanted === "scheduled" || opts.limit === 0 ? -1 : opts.limit,
@@ -33,10 +34,11 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
   if (wanted === "scheduled") list = list.filter((t) => displayStatus(t, now) === "scheduled");
   if (wanted === "scheduled" && opts.limit > 0) list = list.slice(0, opts.limit);
 
+  const held = await holdsFor(ctx, store);
   if (opts.json) {
     ctx.out(
       JSON.stringify(
-        list.map((t) => taskJson(t, now)),
+        list.map((t) => taskJson(t, now, held(t))),
         null,
         2,
       ),
@@ -60,7 +62,7 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
       fitColumns(displayFile(t.file, ctx.cwd), 28),
       `${t.attempts}/${t.maxAttempts}`,
       formatTime(when),
-      fitColumns(t.url ?? errorLine(t) ?? "", 60),
+      fitColumns(held(t)?.line ?? t.url ?? errorLine(t) ?? "", 60),
     ]);
   }
   ctx.out(renderTable(["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"], rows));

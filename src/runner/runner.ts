@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import PQueue from "p-queue";
-import { TaskFailure } from "../errors.js";
-import { isOwnerDead, newOwnerId } from "../owner.js";
-import type { JobContext, Platform, TaskSnapshot } from "../platform.js";
+import { firstLine, TaskFailure } from "../errors.js";
+import { isOwnerDead, machineName, newOwnerId } from "../owner.js";
+import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../platform.js";
 import { artifactsDir } from "../store/home.js";
-import type { Task, TaskStore } from "../store/tasks.js";
+import type { AccountStore, ClaimScope, Lease, PacingDefaults, Task, TaskStore } from "../store/types.js";
 import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./config.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
@@ -13,12 +15,19 @@ export type RunnerEvent =
   | { type: "succeeded"; task: Task }
   | { type: "retrying"; task: Task; failure: TaskFailure; runAt: number }
   | { type: "failed"; task: Task; failure: TaskFailure }
+  | { type: "held"; task: Task; failure: TaskFailure; fix: string }
   | { type: "abandoned"; task: Task; reason: string }
   | { type: "handed-back"; task: Task }
-  | { type: "recovered"; task: Task };
+  | { type: "recovered"; task: Task }
+  /** The database refused a write the runner keeps trying (busy, disk full): said once per task and kind. */
+  | { type: "store-trouble"; task: Task; what: string; error: string };
 
 export interface RunnerOptions {
-  store: TaskStore;
+  tasks: TaskStore;
+  /** Where the runner says which accounts this machine can publish for (several machines, one queue). */
+  accounts?: AccountStore;
+  /** This machine's name there (default: the host name). */
+  machine?: string;
   home: string;
   /** Platform instances by name, created on first use and closed when the runner stops. */
   platform: (name: string) => Promise<Platform>;
@@ -26,13 +35,24 @@ export interface RunnerOptions {
   leaseMs?: number;
   pollMs?: number;
   retry?: RetryPolicy;
+  pacing?: PacingDefaults;
+  /** How long to keep trying to record an outcome before giving up on it (and exiting non-zero). */
+  outcomeRetryMs?: number;
+  /**
+   * After a success is recorded (write-back into the file). Its message is shown as progress; its error is
+   * shown as a warning and never changes the recorded outcome.
+   */
+  afterSuccess?: (task: Task, result: PublishResult) => Promise<string | null>;
   onEvent?: (e: RunnerEvent) => void;
 }
 
 export interface RunOptions {
-  /** Stop when nothing is due and nothing of ours is running, instead of watching for more. */
+  /** Stop when nothing is claimable now and nothing of ours is running, instead of watching for more. */
   once?: boolean;
-  /** Run only these tasks, and keep going until each is finished (waiting out retry back-off). */
+  /**
+   * Run only these tasks, and keep going until each is finished (waiting out retry back-off and pacing);
+   * stop early when what is left can never run without a person (its account is paused, or no session).
+   */
   only?: readonly number[];
 }
 
@@ -41,77 +61,113 @@ export interface RunSummary {
   failed: number[];
   /** Transient failures waiting for their retry time. */
   retrying: number[];
+  /** Tasks whose account was paused (session gone, verification, rate limit): they wait, not failed. */
+  held: number[];
   handedBack: number[];
+  /** Outcomes the database would not take: the next run settles them by reading the article back. */
+  unrecorded: { id: number; what: string; error: string }[];
   interrupted: boolean;
+}
+
+/** An outcome the database would not take within the retry budget. */
+export class UnrecordedOutcome extends Error {
+  constructor(
+    readonly taskId: number,
+    readonly what: string,
+    readonly error: string,
+  ) {
+    super(`task ${taskId}: could not record ${what}: ${error}`);
+  }
 }
 
 interface Job {
   task: Task;
+  lease: Lease;
   abort: AbortController;
   done: Promise<void>;
   handedBack: boolean;
+  /** When the lease was last known renewed (both clocks: see sinceRenewal). */
+  renewedAt: { mono: number; wall: number };
 }
+
+const DEFAULT_OUTCOME_RETRY_MS = 5 * 60_000;
+const NO_PACING: PacingDefaults = { gapMs: 0, dailyCap: 0 };
+/** Which accounts this machine can publish for is read again this often (sessions come and go). */
+const SCOPE_REFRESH_MS = 5_000;
+/** How often this machine tells the database which accounts it can serve. */
+const HOST_REFRESH_MS = 10 * 60_000;
 
 /**
  * Claims due tasks and runs them: one job per account at a time (the database's partial unique index makes
- * that true across processes; the per-account p-queue makes it true inside this one), at most `concurrency`
- * jobs in all. A job holds no statement or transaction while the platform works: it reads its row at the
- * claim, and each checkpoint and the outcome are separate short transactions guarded by the lease.
+ * that true across processes and machines; the per-account p-queue makes it true inside this one), at most
+ * `concurrency` jobs in all. A job holds no statement or transaction while the platform works: it reads its
+ * row at the claim, and each checkpoint and the outcome are separate short writes carrying its lease token.
+ * The runner sleeps until something can happen: a task becomes claimable, a job of its own ends, a signal.
  */
 export class Runner {
   readonly owner: string;
-  private readonly store: TaskStore;
+  private readonly tasks: TaskStore;
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly retry: RetryPolicy;
+  private readonly pacing: PacingDefaults;
+  private readonly outcomeRetryMs: number;
   private readonly global: PQueue;
   private readonly perAccount = new Map<string, PQueue>();
   private readonly jobs = new Map<number, Job>();
   private readonly platforms = new Map<string, Promise<Platform>>();
   private stopping = false;
+  private fatal: unknown = null;
   private wake: (() => void) | undefined;
-  private summary: RunSummary = {
-    succeeded: [],
-    failed: [],
-    retrying: [],
-    handedBack: [],
-    interrupted: false,
-  };
+  private scope: Record<string, string[]> = {};
+  private scopeAt = Number.NEGATIVE_INFINITY;
+  private hostsAt = Number.NEGATIVE_INFINITY;
+  private summary: RunSummary = emptySummary();
+  /** Counts for benchmarks: claim attempts (write transactions) and their successes. */
+  readonly stats = { claimAttempts: 0, claims: 0, wakeUps: 0 };
 
   constructor(private readonly opts: RunnerOptions) {
-    this.store = opts.store;
+    this.tasks = opts.tasks;
     this.owner = newOwnerId();
     this.concurrency = Math.max(1, opts.concurrency ?? 2);
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.pacing = opts.pacing ?? NO_PACING;
+    this.outcomeRetryMs = opts.outcomeRetryMs ?? DEFAULT_OUTCOME_RETRY_MS;
     this.global = new PQueue({ concurrency: this.concurrency });
   }
 
   async run(mode: RunOptions = {}): Promise<RunSummary> {
-    this.summary = { succeeded: [], failed: [], retrying: [], handedBack: [], interrupted: false };
+    this.summary = emptySummary();
     const recoverEvery = Math.max(250, Math.floor(this.leaseMs / 2));
-    let lastRecovery = 0;
+    let lastRecovery = Number.NEGATIVE_INFINITY;
     try {
       while (!this.stopping) {
-        if (Date.now() - lastRecovery >= recoverEvery) {
-          this.recover();
-          lastRecovery = Date.now();
+        this.stats.wakeUps++;
+        if (performance.now() - lastRecovery >= recoverEvery) {
+          await this.recover();
+          lastRecovery = performance.now();
         }
-        const claimed = this.fill(mode.only);
+        await this.refreshScope();
+        const { claimed, waitMs } = await this.fill(mode.only);
         if (this.stopping) break;
-        if (this.jobs.size === 0 && claimed === 0 && this.finished(mode)) break;
-        await this.sleep(this.nextWakeMs());
+        if (this.jobs.size === 0 && claimed === 0 && (await this.finished(mode, waitMs))) break;
+        await this.sleep(this.sleepMs(waitMs, recoverEvery - (performance.now() - lastRecovery)));
       }
       await this.drain();
+    } catch (e) {
+      this.fatal ??= e;
     } finally {
+      if (this.fatal !== null) await this.handBackAll().catch(() => {});
       await this.closePlatforms();
     }
+    if (this.fatal !== null) throw this.fatal;
     // A retry that another runner finished for us is no longer pending.
-    this.summary.retrying = [...new Set(this.summary.retrying)].filter(
-      (id) => this.store.get(id)?.status === "queued",
-    );
+    const pending: number[] = [];
+    for (const id of new Set(this.summary.retrying)) if ((await this.tasks.get(id))?.status === "queued") pending.push(id);
+    this.summary.retrying = pending;
     return this.summary;
   }
 
@@ -130,23 +186,24 @@ export class Runner {
       }),
     ]);
     clearTimeout(timer);
-    if (timedOut) this.handBackAll();
+    if (timedOut) await this.handBackAll();
   }
 
   /** Abort every running job now and put its task back in the queue with its attempt refunded. */
-  handBackAll(): void {
+  async handBackAll(): Promise<void> {
     for (const job of this.jobs.values()) {
       if (job.handedBack) continue;
       job.handedBack = true;
-      const t = this.store.requeue(
-        job.task.id,
-        this.owner,
-        Date.now(),
-        `handed back: topn was stopped before attempt ${job.task.attempts} finished`,
-        undefined,
-        { refund: true },
-      );
       job.abort.abort(new TaskFailure("lease_lost", "shutdown", "topn is stopping"));
+      const t = await this.tasks
+        .requeue(job.lease, 0, `handed back: topn was stopped before attempt ${job.task.attempts} finished`, undefined, {
+          refund: true,
+        })
+        .catch((e: unknown) => {
+          // The lease stays ours and expires; the next runner recovers the task (our pid is gone by then).
+          this.emit({ type: "store-trouble", task: job.task, what: "the hand-back", error: firstLine(e) });
+          return undefined;
+        });
       if (t) {
         this.summary.handedBack.push(t.id);
         this.emit({ type: "handed-back", task: t });
@@ -154,53 +211,111 @@ export class Runner {
     }
   }
 
-  private finished(mode: RunOptions): boolean {
+  private async finished(mode: RunOptions, waitMs: number | null): Promise<boolean> {
+    if (this.summary.unrecorded.length > 0) return true;
     if (mode.only) {
-      // Foreground publish: done when every task is final, even if another runner ran it.
-      return mode.only.every((id) => {
-        const s = this.store.get(id)?.status;
-        return s === undefined || s === "succeeded" || s === "failed" || s === "cancelled";
-      });
+      // Foreground publish: done when every task is final (even if another runner ran it), or when what is
+      // left cannot run without a person (paused account, no session): it stays queued, held.
+      if (waitMs === null) return true;
+      for (const id of mode.only) {
+        const s = (await this.tasks.get(id))?.status;
+        if (s === "queued" || s === "running") return false;
+      }
+      return true;
     }
-    if (mode.once) return true;
-    return false;
+    return Boolean(mode.once) && (waitMs === null || waitMs > 0);
   }
 
-  private nextWakeMs(): number {
-    const next = this.store.nextDueAt();
-    if (next === null) return this.pollMs;
-    return Math.max(10, Math.min(this.pollMs, next - Date.now()));
+  /** How long to sleep: until the next claimable task, a recovery round, or a poll for other processes' work. */
+  private sleepMs(waitMs: number | null, recoveryInMs: number): number {
+    const full = this.jobs.size >= this.concurrency;
+    // Claimable now but no room: a job of ours ending wakes us.
+    const untilClaimable = full || waitMs === null ? this.pollMs : waitMs === 0 ? Math.min(this.pollMs, 25) : waitMs;
+    return Math.max(1, Math.min(untilClaimable, this.pollMs, Math.max(recoveryInMs, 1)));
   }
 
-  private recover(): void {
-    for (const task of this.store.recover(isOwnerDead)) this.emit({ type: "recovered", task });
+  private async recover(): Promise<void> {
+    const owners = await this.tasks.runningOwners();
+    const dead = owners.filter((o) => o !== this.owner && isOwnerDead(o));
+    // Leases of our own live jobs are never taken back, however late their heartbeat (a paused process).
+    const keep = [...this.jobs.values()].map((j) => j.lease.token);
+    for (const task of await this.tasks.recover({ deadOwners: dead, keep })) this.emit({ type: "recovered", task });
   }
 
-  private fill(only: readonly number[] | undefined): number {
+  /** Which accounts this machine can publish for, per platform that knows sessions. */
+  private async refreshScope(): Promise<void> {
+    const now = performance.now();
+    if (now - this.scopeAt < SCOPE_REFRESH_MS) return;
+    this.scopeAt = now;
+    const holds = await this.tasks.holds(this.pacing);
+    const known = this.opts.accounts ? await this.opts.accounts.list() : [];
+    const byPlatform = new Map<string, Set<string>>();
+    for (const { platform, account } of [...holds, ...known.map((a) => ({ platform: a.platform, account: a.name }))]) {
+      let set = byPlatform.get(platform);
+      if (!set) byPlatform.set(platform, (set = new Set()));
+      set.add(account);
+    }
+    const scope: Record<string, string[]> = {};
+    for (const [name, accounts] of byPlatform) {
+      const platform = await this.platformFor(name).catch(() => undefined);
+      if (!platform?.hasSession) continue;
+      const can: string[] = [];
+      for (const account of accounts) if (await platform.hasSession(account)) can.push(account);
+      scope[name] = can;
+    }
+    this.scope = scope;
+    if (this.opts.accounts && now - this.hostsAt >= HOST_REFRESH_MS) {
+      this.hostsAt = now;
+      for (const [platform, accounts] of Object.entries(scope))
+        await this.opts.accounts.registerHost(this.opts.machine ?? machineName(), platform, accounts);
+    }
+  }
+
+  private claimScope(only: readonly number[] | undefined): ClaimScope {
+    return { ...(only ? { only } : {}), accounts: this.scope, pacing: this.pacing };
+  }
+
+  /**
+   * Claim while there is room and the database says a task is claimable now. The read comes first, so a
+   * runner waiting on a busy account takes no write lock at all.
+   */
+  private async fill(only: readonly number[] | undefined): Promise<{ claimed: number; waitMs: number | null }> {
+    const scope = this.claimScope(only);
     let claimed = 0;
-    while (!this.stopping && this.jobs.size < this.concurrency) {
-      const task = this.store.claim(this.owner, this.leaseMs, only ? { only } : {});
-      if (!task) break;
+    for (;;) {
+      const waitMs = await this.tasks.nextClaimIn(scope);
+      if (this.stopping || this.jobs.size >= this.concurrency || waitMs !== 0) return { claimed, waitMs };
+      const token = randomUUID();
+      this.stats.claimAttempts++;
+      const task = await this.tasks.claim({ ...scope, owner: this.owner, token, leaseMs: this.leaseMs });
+      if (!task) return { claimed, waitMs: 0 };
+      this.stats.claims++;
       claimed++;
-      this.start(task);
+      this.start(task, token);
     }
-    return claimed;
   }
 
-  private start(task: Task): void {
+  private start(task: Task, token: string): void {
     const key = `${task.platform}\u0000${task.account}`;
     let queue = this.perAccount.get(key);
     if (!queue) {
       queue = new PQueue({ concurrency: 1 });
       this.perAccount.set(key, queue);
     }
-    const job: Job = { task, abort: new AbortController(), done: Promise.resolve(), handedBack: false };
+    const job: Job = {
+      task,
+      lease: { id: task.id, token },
+      abort: new AbortController(),
+      done: Promise.resolve(),
+      handedBack: false,
+      renewedAt: { mono: performance.now(), wall: Date.now() },
+    };
     this.jobs.set(task.id, job);
     this.emit({ type: "claimed", task });
     const q = queue;
     job.done = q
       .add(() => this.global.add(() => this.execute(job)))
-      .catch(() => {})
+      .catch((e: unknown) => this.crash(e))
       .finally(() => {
         this.jobs.delete(task.id);
         if (q.size === 0 && q.pending === 0) this.perAccount.delete(key);
@@ -208,71 +323,161 @@ export class Runner {
       });
   }
 
+  /** A bug in the runner itself: stop claiming, hand running tasks back, and let run() throw it. */
+  private crash(e: unknown): void {
+    this.fatal ??= e;
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Renew the lease; false when it is gone. Throws only when the database cannot be reached. */
+  private async renew(job: Job): Promise<boolean> {
+    const at = { mono: performance.now(), wall: Date.now() };
+    const ok = await this.tasks.heartbeat(job.lease, this.leaseMs);
+    if (ok) job.renewedAt = at;
+    else job.abort.abort(new TaskFailure("lease_lost", "lease", "the lease was taken over by another runner"));
+    return ok;
+  }
+
   private async execute(job: Job): Promise<void> {
     const { task } = job;
-    const heartbeat = setInterval(
-      () => {
-        if (job.handedBack) return;
-        if (!this.store.heartbeat(task.id, this.owner, this.leaseMs)) {
-          job.abort.abort(new TaskFailure("lease_lost", "heartbeat", "the lease was taken over"));
-        }
-      },
-      Math.max(50, Math.floor(this.leaseMs / 3)),
-    );
+    const renewEvery = Math.max(50, Math.floor(this.leaseMs / 3));
+    let beating = false;
+    // The heartbeat starts at the claim. A failed beat is tried again on the next tick; ensureLease() stops
+    // the job before its next request if the lease could not be renewed in time.
+    const heartbeat = setInterval(() => {
+      if (beating || job.handedBack || job.abort.signal.aborted) return;
+      beating = true;
+      this.renew(job)
+        .catch((e: unknown) => this.emit({ type: "store-trouble", task, what: "the lease renewal", error: firstLine(e) }))
+        .finally(() => {
+          beating = false;
+        });
+    }, renewEvery);
+    const stopped = (step: string) => asTaskFailure(job.abort.signal.reason, step);
     const ctx: JobContext = {
       signal: job.abort.signal,
       artifactsDir: artifactsDir(this.opts.home, task.id),
       log: (message) => this.emit({ type: "progress", task, message }),
       ensureLease: async () => {
-        if (job.abort.signal.aborted) throw asTaskFailure(job.abort.signal.reason, "lease");
+        if (job.abort.signal.aborted) throw stopped("lease");
+        // After a pause (Ctrl-Z, a frozen VM, a long GC) the timer has not fired yet: renew before the request.
+        if (sinceRenewal(job) < renewEvery) return;
+        let ok: boolean;
+        try {
+          ok = await this.renew(job);
+        } catch (e) {
+          throw new TaskFailure("transient", "lease", `the lease could not be renewed: ${firstLine(e)}`);
+        }
+        if (!ok) throw stopped("lease");
       },
       checkpoint: async (patch) => {
-        if (job.abort.signal.aborted) throw asTaskFailure(job.abort.signal.reason, patch.checkpoint);
-        if (!this.store.checkpoint(task.id, this.owner, patch)) {
-          throw new TaskFailure("lease_lost", patch.checkpoint, "the lease was taken over");
+        if (job.abort.signal.aborted) throw stopped(patch.checkpoint);
+        let attempt: number | undefined;
+        try {
+          attempt = await this.tasks.checkpoint(job.lease, patch);
+        } catch (e) {
+          // The step happened but its record did not: stop before the next step, retry the task later.
+          throw new TaskFailure("transient", patch.checkpoint, `the database refused the checkpoint: ${firstLine(e)}`);
         }
+        if (attempt === undefined) throw new TaskFailure("lease_lost", patch.checkpoint, "the lease was taken over");
         this.emit({ type: "progress", task, message: patch.message ?? patch.checkpoint });
       },
     };
+    let result: PublishResult | undefined;
+    let failure: TaskFailure | undefined;
     try {
       const platform = await this.platformFor(task.platform);
-      const result = await platform.publish(snapshot(task), ctx);
-      if (job.handedBack) return;
-      const done = this.store.succeed(task.id, this.owner, result);
-      if (done) {
-        this.summary.succeeded.push(task.id);
-        this.emit({ type: "succeeded", task: done });
-      } else {
-        this.emit({ type: "abandoned", task, reason: "lease lost before the outcome was recorded" });
-      }
+      result = await platform.publish(snapshot(task), ctx);
     } catch (e) {
-      if (job.handedBack) return;
-      this.settleFailure(task, asTaskFailure(e));
+      failure = asTaskFailure(e);
     } finally {
       clearInterval(heartbeat);
     }
+    if (job.handedBack) return;
+    try {
+      if (result) await this.settleSuccess(job, result);
+      else await this.settleFailure(job, failure ?? new TaskFailure("internal", "publish", "no result"));
+    } catch (e) {
+      if (!(e instanceof UnrecordedOutcome)) throw e;
+      this.summary.unrecorded.push({ id: e.taskId, what: e.what, error: e.error });
+      // Nothing more may start: this process cannot write to its database.
+      this.stopping = true;
+      this.wake?.();
+    }
   }
 
-  private settleFailure(task: Task, failure: TaskFailure): void {
-    const decision = decide(failure, task.attempts, task.maxAttempts, this.retry);
+  /**
+   * Write an outcome, retrying whatever the database says (busy, locked, disk full, a lost connection)
+   * until it takes it or the budget runs out. Never turns a refused write into a different outcome.
+   */
+  private async record<T>(job: Job, what: string, write: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + this.outcomeRetryMs;
+    let delay = 100;
+    let said = false;
+    for (;;) {
+      try {
+        return await write();
+      } catch (e) {
+        if (performance.now() + delay > deadline) throw new UnrecordedOutcome(job.task.id, what, firstLine(e));
+        if (!said) this.emit({ type: "store-trouble", task: job.task, what, error: firstLine(e) });
+        said = true;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  private async settleSuccess(job: Job, result: PublishResult): Promise<void> {
+    const what = result.state === "draft" ? "that it saved the draft" : `that it published ${result.url}`;
+    const done = await this.record(job, what, () => this.tasks.succeed(job.lease, result));
+    if (done) {
+      this.summary.succeeded.push(done.id);
+      this.emit({ type: "succeeded", task: done });
+      const after = this.opts.afterSuccess;
+      if (after) {
+        const message = await after(done, result).catch((e: unknown) => `warning: ${firstLine(e)}`);
+        if (message) this.emit({ type: "progress", task: done, message });
+      }
+    } else {
+      this.emit({ type: "abandoned", task: job.task, reason: "lease lost before the outcome was recorded" });
+    }
+  }
+
+  private async settleFailure(job: Job, failure: TaskFailure): Promise<void> {
+    const task = job.task;
+    const decision = decide(failure, task, this.retry);
     const record = { kind: failure.kind, step: failure.step, message: describe(failure) };
     if (decision.action === "abandon") {
       this.emit({ type: "abandoned", task, reason: failure.message });
       return;
     }
-    if (decision.action === "retry") {
-      const runAt = Date.now() + decision.delayMs;
-      const msg = `attempt ${task.attempts} failed at ${failure.step}: ${failure.message}; retry at ${new Date(runAt).toISOString()}`;
-      const t = this.store.requeue(task.id, this.owner, runAt, msg, record);
+    if (decision.action === "hold") {
+      const t = await this.record(job, "that its account is paused", () =>
+        this.tasks.hold(job.lease, decision.pause, record),
+      );
       if (t) {
-        this.summary.retrying.push(task.id);
-        this.emit({ type: "retrying", task: t, failure, runAt });
+        this.summary.held.push(t.id);
+        this.emit({ type: "held", task: t, failure, fix: decision.pause.fix });
       }
       return;
     }
-    const t = this.store.fail(task.id, this.owner, record, `failed at ${failure.step}: ${describe(failure)}`);
+    if (decision.action === "retry") {
+      const msg = `attempt ${task.attempts} failed at ${failure.step}: ${failure.message}; retry in ${Math.round(decision.delayMs / 1000)} s`;
+      const t = await this.record(job, "its retry", () =>
+        this.tasks.requeue(job.lease, decision.delayMs, msg, record),
+      );
+      if (t) {
+        this.summary.retrying.push(t.id);
+        this.emit({ type: "retrying", task: t, failure, runAt: t.runAt });
+      }
+      return;
+    }
+    const t = await this.record(job, "its failure", () =>
+      this.tasks.fail(job.lease, record, `failed at ${failure.step}: ${describe(failure)}`),
+    );
     if (t) {
-      this.summary.failed.push(task.id);
+      this.summary.failed.push(t.id);
       this.emit({ type: "failed", task: t, failure });
     }
   }
@@ -282,6 +487,10 @@ export class Runner {
     if (!p) {
       p = this.opts.platform(name);
       this.platforms.set(name, p);
+      // A platform that failed to load is tried again next time, not remembered as broken.
+      p.catch(() => {
+        if (this.platforms.get(name) === p) this.platforms.delete(name);
+      });
     }
     return p;
   }
@@ -310,9 +519,26 @@ export class Runner {
     });
   }
 
+  /** A listener that throws is a bug: it stops the runner like any other, and run() throws it. */
   private emit(e: RunnerEvent): void {
-    this.opts.onEvent?.(e);
+    try {
+      this.opts.onEvent?.(e);
+    } catch (error) {
+      this.crash(error);
+    }
   }
+}
+
+/**
+ * Time since the last renewal. The monotonic clock stops while a laptop sleeps and the wall clock can be set
+ * back; the larger of the two never underestimates how stale the lease is.
+ */
+function sinceRenewal(job: Job): number {
+  return Math.max(performance.now() - job.renewedAt.mono, Date.now() - job.renewedAt.wall);
+}
+
+function emptySummary(): RunSummary {
+  return { succeeded: [], failed: [], retrying: [], held: [], handedBack: [], unrecorded: [], interrupted: false };
 }
 
 /** The message stored and shown for a failure: the cause, then what the person should do. */
@@ -335,6 +561,6 @@ function snapshot(t: Task): TaskSnapshot {
     state: t.state,
     url: t.url,
     forceNew: t.forceNew,
-    mode: "publish",
+    mode: t.mode,
   };
 }

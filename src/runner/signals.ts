@@ -5,7 +5,7 @@ const HANG_AFTER_HANDBACK_MS = 10_000;
 
 /**
  * First SIGINT/SIGTERM: stop claiming, give running jobs `graceMs`, then hand them back to the queue.
- * Second: hand back at once (SQLite writes are synchronous, a few ms) and exit.
+ * Second: hand back at once (a few ms of writes) and exit.
  */
 export function handleShutdownSignals(
   runner: Runner,
@@ -16,8 +16,8 @@ export function handleShutdownSignals(
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
       notify(`${signal} again: handing running tasks back and exiting now`);
-      runner.handBackAll();
-      process.exit(EXIT.interrupted);
+      // A hand-back the database refuses leaves the lease to expire: the next runner recovers the task.
+      void runner.handBackAll().finally(() => process.exit(EXIT.interrupted));
     }
     received = signal;
     notify(

@@ -267,7 +267,7 @@ export interface TaskStore {
   /** Ids of failed tasks, oldest first. */
   failedIds(): Promise<number[]>;
   /** Queued tasks → cancelled; failed ones → cancelled too (dismissed: `retry --failed` stops bringing them back). */
-  cancel(ids: readonly number[]): Promise<Task[]>;
+  cancel(ids: readonly number[]): Promise<{ task: Task; was: TaskStatus }[]>;
   reschedule(id: number, runAt: number): Promise<Task>;
   /** Finished tasks (and their events) older than `olderThanMs`; never the article records. Returns their ids. */
   prune(olderThanMs: number): Promise<number[]>;
@@ -326,8 +326,10 @@ export interface AccountStore {
   resume(platform: string, name: string): Promise<boolean>;
   setPacing(platform: string, name: string, pacing: { gapMs?: number | null; dailyCap?: number | null }): Promise<void>;
   setDefault(platform: string, name: string): Promise<void>;
-  /** This machine holds sessions for `accounts` of `platform` (a runner says so when it starts and hourly). */
+  /** This machine holds sessions for exactly `accounts` of `platform` (a runner says so as it runs). */
   registerHost(host: string, platform: string, accounts: readonly string[]): Promise<void>;
+  /** This machine now holds (login) or no longer holds (logout) a session for one account. */
+  setHost(host: string, platform: string, account: string, holds: boolean): Promise<void>;
 }
 
 export interface Store {

@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import chalk from "chalk";
-import type { Task, TaskEvent } from "../store/tasks.js";
+import type { Task, TaskEvent } from "../store/types.js";
+import type { HoldView } from "./holds.js";
 
 /** `queued` with a future run_at is shown as `scheduled`. */
 export function displayStatus(t: Pick<Task, "status" | "runAt">, now = Date.now()): string {
@@ -41,7 +42,7 @@ export function errorLine(t: Pick<Task, "errorKind" | "errorStep" | "errorMessag
 }
 
 /** The stable JSON shape of a task (tasks --json, show --json, publish --json). */
-export function taskJson(t: Task, now = Date.now()) {
+export function taskJson(t: Task, now = Date.now(), hold: HoldView | null = null) {
   return {
     id: t.id,
     status: t.status,
@@ -59,6 +60,8 @@ export function taskJson(t: Task, now = Date.now()) {
     url: t.url,
     article_id: t.draftId,
     checkpoint: t.checkpoint,
+    mode: t.mode,
+    held: hold ? { reason: hold.line.replace(/^held: /, ""), until: iso(hold.until) } : null,
     error: t.errorMessage ? { kind: t.errorKind, step: t.errorStep, message: t.errorMessage } : null,
   };
 }

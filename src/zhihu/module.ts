@@ -3,6 +3,7 @@ import type { PlatformModule } from "../platform.js";
 export const zhihu: PlatformModule = {
   name: "zhihu",
   label: "Zhihu",
+  usesSessions: true,
   // Said before anything is enqueued, not as a failed task an hour later.
   async preflight(env) {
     const { findBrowser } = await import("../browser/find.js");

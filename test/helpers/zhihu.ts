@@ -4,13 +4,15 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { articleDigest } from "../../src/article/digest.js";
 import { prepareArticle } from "../../src/article/index.js";
 import { BrowserPool } from "../../src/browser/pool.js";
 import { openCredentialStore } from "../../src/credentials/index.js";
 import type { Platform } from "../../src/platform.js";
 import { Runner, type RunnerEvent, type RunSummary } from "../../src/runner/runner.js";
-import { openStore, type Store } from "../../src/store/db.js";
-import type { NewTask, Task } from "../../src/store/tasks.js";
+import { openConnection, openSqliteStore } from "../../src/store/sqlite/open.js";
+import { type TaskRow, toTask } from "../../src/store/sqlite/tasks.js";
+import type { NewTask, Store, Task } from "../../src/store/types.js";
 import { ZhihuPlatform, type ZhihuTuning } from "../../src/zhihu/platform.js";
 import { type AccountInfo, type Simulator, type SimulatorOptions, startSimulator } from "../sim/index.js";
 import { simEnv, tempDir } from "./run.js";
@@ -35,6 +37,7 @@ export interface ZhihuWorld {
   platform(tuning?: ZhihuTuning): ZhihuPlatform;
   /** Runs the given tasks to their end with the real Runner (fast back-off) and `platform`. */
   run(ids: number[], opts?: RunWith): Promise<RunSummary>;
+  /** The task as the database has it now (a synchronous read, for assertions). */
   task(id: number): Task;
 }
 
@@ -58,8 +61,10 @@ export async function zhihuWorld(
     ...simEnv(sim, home),
     ...(process.env.TOPN_BROWSER ? { TOPN_BROWSER: process.env.TOPN_BROWSER } : {}),
   };
-  const store = openStore(home);
+  const store = openSqliteStore(home);
   t.after(() => store.close());
+  const reader = openConnection(join(home, "topn.db"));
+  t.after(() => void reader.close());
   const credentials = await openCredentialStore({ home, env, warn: () => {} });
   const accounts = new Map<string, AccountInfo>();
   const platforms: ZhihuPlatform[] = [];
@@ -92,19 +97,21 @@ export async function zhihuWorld(
     },
     async enqueue(file, account, extra = {}) {
       const a = await prepareArticle(file);
-      const [id] = store.tasks.enqueue([
+      const [out] = await store.tasks.enqueue([
         {
           platform: "zhihu",
           account,
           file,
           contentHash: a.contentHash,
+          digest: articleDigest(a),
           title: a.title,
-          runAt: Date.now(),
+          runAt: null,
           maxAttempts: 8,
           ...extra,
         },
       ]);
-      return id!;
+      if (out?.kind !== "queued") throw new Error(`${file}: not queued (${out?.kind})`);
+      return out.task.id;
     },
     platform(tuning = { pool }) {
       const p = new ZhihuPlatform({ home, env, warn: () => {} }, tuning);
@@ -114,7 +121,7 @@ export async function zhihuWorld(
     async run(ids, w = {}) {
       const platform = w.platform ?? world.platform();
       const runner = new Runner({
-        store: store.tasks,
+        tasks: store.tasks,
         home,
         platform: async () => platform,
         concurrency: w.concurrency ?? 3,
@@ -126,7 +133,8 @@ export async function zhihuWorld(
       return runner.run({ only: ids });
     },
     task(id) {
-      const task = store.tasks.get(id);
+      const row = reader.prepare<[number], TaskRow>("SELECT * FROM tasks WHERE id = ?").get(id);
+      const task = row ? toTask(row) : undefined;
       if (!task) throw new Error(`no task ${id}`);
       return task;
     },

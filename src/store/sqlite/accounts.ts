@@ -108,6 +108,7 @@ export class SqliteAccountStore implements AccountStore {
         `INSERT INTO hosts (platform, account, host, seen_at) VALUES (@platform, @account, @host, NOW)
          ON CONFLICT (platform, account, host) DO UPDATE SET seen_at = excluded.seen_at`,
       ),
+      unsetHost: db.prepare("DELETE FROM hosts WHERE platform = @platform AND account = @account AND host = @host"),
       dropHost: db.prepare(
         `DELETE FROM hosts WHERE platform = @platform AND host = @host
            AND account NOT IN (SELECT value FROM json_each(@accounts))`,
@@ -175,6 +176,10 @@ export class SqliteAccountStore implements AccountStore {
       this.s.clearDefault.run(platform);
       this.s.setDefault.run(platform, name);
     });
+  }
+
+  async setHost(host: string, platform: string, account: string, holds: boolean): Promise<void> {
+    await this.write(() => (holds ? this.s.host : this.s.unsetHost).run({ platform, account, host }));
   }
 
   async registerHost(host: string, platform: string, accounts: readonly string[]): Promise<void> {

@@ -25,7 +25,7 @@ import {
 } from "../types.js";
 import type { Sql } from "./sql.js";
 
-interface TaskRow {
+export interface TaskRow {
   id: number;
   platform: string;
   account: string;
@@ -57,7 +57,7 @@ interface TaskRow {
   updated_at: number;
 }
 
-function toTask(r: TaskRow): Task {
+export function toTask(r: TaskRow): Task {
   return {
     id: r.id,
     platform: r.platform,
@@ -130,8 +130,13 @@ const DAY_MS = 86_400_000;
 const GAP_UNTIL = `coalesce((SELECT max(p.at) FROM publishes p WHERE p.platform = t.platform AND p.account = t.account)
     + coalesce(a.gap_ms, @gapMs), 0)`;
 const CAP = "coalesce(a.daily_cap, @dailyCap)";
-const CAP_UNTIL = `CASE WHEN ${CAP} <= 0 THEN 0 ELSE coalesce((SELECT p.at FROM publishes p
-    WHERE p.platform = t.platform AND p.account = t.account ORDER BY p.at DESC LIMIT 1 OFFSET ${CAP} - 1) + ${DAY_MS}, 0) END`;
+// The cap-th most recent publish of the last 24 hours (the one with cap-1 newer ones): a slot frees 24 h
+// after it. SQLite allows no outer column in LIMIT/OFFSET, hence the count.
+const CAP_UNTIL = `CASE WHEN ${CAP} <= 0 THEN 0 ELSE coalesce((SELECT max(p.at) FROM publishes p
+    WHERE p.platform = t.platform AND p.account = t.account AND p.at > NOW - ${DAY_MS}
+      AND (SELECT count(*) FROM publishes q
+           WHERE q.platform = p.platform AND q.account = p.account AND q.at > p.at) >= ${CAP} - 1)
+    + ${DAY_MS}, 0) END`;
 const ELIGIBLE_AT = `max(t.run_at, coalesce(a.paused_until, 0),
     CASE WHEN t.mode = 'draft' THEN 0 ELSE ${GAP_UNTIL} END,
     CASE WHEN t.mode = 'draft' THEN 0 ELSE ${CAP_UNTIL} END)`;
@@ -239,7 +244,7 @@ export class SqliteTaskStore implements TaskStore {
       published: p("INSERT INTO publishes (platform, account, task_id, at) VALUES (@platform, @account, @id, NOW)"),
       clearStrikes: db.prepare("UPDATE accounts SET strikes = 0 WHERE platform = @platform AND name = @account AND strikes > 0"),
       requeue: p(
-        `UPDATE tasks SET status = 'queued', run_at = NOW + @delayMs, lease_owner = NULL, lease_token = NULL,
+        `UPDATE tasks SET status = 'queued', run_at = coalesce(NOW + @delayMs, run_at), lease_owner = NULL, lease_token = NULL,
            lease_expires_at = NULL, attempts = attempts - @refund, error_kind = @kind, error_step = @step,
            error_message = @message, updated_at = NOW
          WHERE ${lease} RETURNING *`,
@@ -250,9 +255,11 @@ export class SqliteTaskStore implements TaskStore {
          WHERE ${lease} RETURNING *`,
       ),
       pause: p(
-        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes)
+        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
+           session_state)
          VALUES (@platform, @account, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff)
+                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
+                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
          ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
            paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
            paused_until = CASE WHEN @forMs IS NULL THEN NULL
@@ -478,10 +485,17 @@ export class SqliteTaskStore implements TaskStore {
     return this.write(() => this.requeueNow(lease, delayMs, message, failure, opts.refund ?? false));
   }
 
-  private requeueNow(lease: Lease, delayMs: number, message: string, failure: Failure | undefined, refund: boolean) {
+  /** `delayMs` null: the task keeps its place in the queue (its old run_at). */
+  private requeueNow(
+    lease: Lease,
+    delayMs: number | null,
+    message: string,
+    failure: Failure | undefined,
+    refund: boolean,
+  ) {
     const row = this.s.requeue.get({
       ...lease,
-      delayMs: Math.max(0, Math.round(delayMs)),
+      delayMs: delayMs === null ? null : Math.max(0, Math.round(delayMs)),
       refund: refund ? 1 : 0,
       kind: failure?.kind ?? null,
       step: failure?.step ?? null,
@@ -505,7 +519,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.write(() => {
       const task = this.requeueNow(
         lease,
-        0,
+        null,
         `held: account paused — ${pause.reason}; fix: ${pause.fix}`,
         failure,
         true,
@@ -628,7 +642,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.read(() => this.s.failedIds.all().map((r) => r.id));
   }
 
-  async cancel(ids: readonly number[]): Promise<Task[]> {
+  async cancel(ids: readonly number[]): Promise<{ task: Task; was: TaskStatus }[]> {
     return this.write(() => {
       for (const id of ids) {
         const t = this.s.byId.get(id);
@@ -640,7 +654,7 @@ export class SqliteTaskStore implements TaskStore {
         const was = this.s.byId.get(id)!.status;
         const row = this.s.cancel.get({ id }) as TaskRow;
         this.event(id, "cancelled", row.attempts, was === "failed" ? "dismissed" : "cancelled");
-        return toTask(row);
+        return { task: toTask(row), was };
       });
     });
   }
