@@ -2,9 +2,9 @@
 // PostgreSQL is available (helpers/pg.ts), against PostgreSQL too: one fresh database per test file, one
 // fresh schema per test inside it (ids start at 1, nothing leaks between tests). When it is not available
 // the PostgreSQL variants are skipped with the reason in the test output.
-import { after } from "node:test";
+import { after, type TestContext, test } from "node:test";
 import { openPostgresStore } from "../../src/store/postgres/open.js";
-import { openSqliteStore } from "../../src/store/sqlite/open.js";
+import { openConnection, openSqliteStore } from "../../src/store/sqlite/open.js";
 import type { Store } from "../../src/store/types.js";
 import { adminQuery, createDatabase, pgAdmin, withDatabase } from "./pg.js";
 import { tempDir } from "./run.js";
@@ -19,6 +19,8 @@ export interface Opened {
   env: Record<string, string>;
   /** The PostgreSQL URL of this test's schema (postgres only). */
   url?: string;
+  /** One statement on a connection of its own, past the store (to show what the database itself refuses). */
+  raw(sql: string): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -43,7 +45,15 @@ const sqlite: Engine = {
     const home = tempDir(t);
     const store = openSqliteStore(home, opts.clock ? { clock: opts.clock } : {});
     t.after(() => store.close());
-    return { store, home, env: { TOPN_HOME: home } };
+    const raw = async (sql: string) => {
+      const db = openConnection(store.location);
+      try {
+        db.prepare(sql).run();
+      } finally {
+        db.close();
+      }
+    };
+    return { store, home, env: { TOPN_HOME: home }, raw };
   },
   async reopen(t, opened, opts = {}) {
     const store = openSqliteStore(opened.home, opts.clock ? { clock: opts.clock } : {});
@@ -94,7 +104,8 @@ function postgres(): Engine {
       const { url } = await freshSchema();
       const store = await openPostgresStore(url, opts.clock ? { clock: opts.clock } : {});
       t.after(() => store.close());
-      return { store, home, url, env: { TOPN_HOME: home, TOPN_DATABASE_URL: url } };
+      const raw = async (sql: string) => void (await adminQuery(url, sql));
+      return { store, home, url, env: { TOPN_HOME: home, TOPN_DATABASE_URL: url }, raw };
     },
     async reopen(t, opened, opts = {}) {
       const store = await openPostgresStore(opened.url!, opts.clock ? { clock: opts.clock } : {});
@@ -102,6 +113,20 @@ function postgres(): Engine {
       return store;
     },
   };
+}
+
+/**
+ * One test per engine, named "sqlite: …" and "postgres: …" (skipped, with the reason, when there is no
+ * PostgreSQL). `fn` gets the engine to open its store with.
+ */
+export function bothEngines(
+  all: readonly Engine[],
+  name: string,
+  fn: (t: TestContext, engine: Engine) => Promise<void>,
+  opts: { timeout?: number } = {},
+): void {
+  for (const engine of all)
+    test(`${engine.name}: ${name}`, { skip: engine.skip, ...opts }, (t) => fn(t, engine));
 }
 
 /** SQLite, then PostgreSQL (or its skip reason). Call once at the top of a test file. */

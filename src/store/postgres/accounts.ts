@@ -107,6 +107,7 @@ export class PgAccountStore implements AccountStore {
          FROM unnest(@accounts::text[]) AS account
          ON CONFLICT (platform, account, host) DO UPDATE SET seen_at = excluded.seen_at`,
       ),
+      unsetHost: q("DELETE FROM hosts WHERE platform = @platform AND account = @account AND host = @host"),
       dropHost: q(
         `DELETE FROM hosts WHERE platform = @platform AND host = @host
            AND NOT (account = ANY(@accounts::text[]))`,
@@ -180,6 +181,14 @@ export class PgAccountStore implements AccountStore {
       await this.db.run(c, this.s.clearDefault, { platform });
       await this.db.run(c, this.s.setDefault, { platform, name });
     });
+  }
+
+  async setHost(host: string, platform: string, account: string, holds: boolean): Promise<void> {
+    await this.db.read((c) =>
+      holds
+        ? this.db.run(c, this.s.host, { platform, host, accounts: [account] })
+        : this.db.run(c, this.s.unsetHost, { platform, account, host }),
+    );
   }
 
   async registerHost(host: string, platform: string, accounts: readonly string[]): Promise<void> {

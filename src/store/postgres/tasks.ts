@@ -159,6 +159,8 @@ const ONE_ACTIVE = "tasks_one_active_per_identity";
 const GAP_UNTIL = `coalesce((SELECT max(p.at) FROM publishes p WHERE p.platform = t.platform AND p.account = t.account)
     + coalesce(a.gap_ms, @gapMs::bigint), 0)`;
 const CAP = "coalesce(a.daily_cap, @dailyCap::integer)";
+// The cap-th most recent publish: a slot frees 24 h after it. (SQLite counts newer publishes instead,
+// because it allows no outer column in OFFSET; the answer is the same.)
 const CAP_UNTIL = `CASE WHEN ${CAP} <= 0 THEN 0 ELSE coalesce((SELECT p.at FROM publishes p
     WHERE p.platform = t.platform AND p.account = t.account ORDER BY p.at DESC LIMIT 1 OFFSET ${CAP} - 1) + ${DAY_MS}, 0) END`;
 const ELIGIBLE_AT = `greatest(t.run_at, coalesce(a.paused_until, 0),
@@ -289,7 +291,8 @@ export class PgTaskStore implements TaskStore {
         "UPDATE accounts SET strikes = 0 WHERE platform = @platform AND name = @account AND strikes > 0",
       ),
       requeue: q(
-        `UPDATE tasks SET status = 'queued', run_at = NOW + @delayMs::bigint, lease_owner = NULL, lease_token = NULL,
+        `UPDATE tasks SET status = 'queued', run_at = coalesce(NOW + @delayMs::bigint, run_at), lease_owner = NULL,
+           lease_token = NULL,
            lease_expires_at = NULL, attempts = attempts - @refund::integer, error_kind = @kind, error_step = @step,
            error_message = @message, updated_at = NOW
          WHERE ${LEASE} RETURNING *`,
@@ -301,9 +304,10 @@ export class PgTaskStore implements TaskStore {
       ),
       pause: q(
         `INSERT INTO accounts AS old (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until,
-           strikes)
+           strikes, session_state)
          VALUES (@platform, @account, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs::bigint IS NULL THEN NULL ELSE NOW + @forMs::bigint END, @backoff::integer)
+                 CASE WHEN @forMs::bigint IS NULL THEN NULL ELSE NOW + @forMs::bigint END, @backoff::integer,
+                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
          ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
            paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
            paused_until = CASE WHEN @forMs::bigint IS NULL THEN NULL
@@ -594,10 +598,11 @@ export class PgTaskStore implements TaskStore {
     return this.db.tx((c) => this.requeueOn(c, lease, delayMs, message, failure, opts.refund ?? false));
   }
 
+  /** `delayMs` null: the task keeps its place in the queue (its old run_at). */
   private async requeueOn(
     c: pg.PoolClient,
     lease: Lease,
-    delayMs: number,
+    delayMs: number | null,
     message: string,
     failure: Failure | undefined,
     refund: boolean,
@@ -605,7 +610,7 @@ export class PgTaskStore implements TaskStore {
     const row = this.one(
       await this.db.run<TaskRow>(c, this.s.requeue, {
         ...lease,
-        delayMs: Math.max(0, Math.round(delayMs)),
+        delayMs: delayMs === null ? null : Math.max(0, Math.round(delayMs)),
         refund: refund ? 1 : 0,
         kind: failure?.kind ?? null,
         step: failure?.step ?? null,
@@ -631,7 +636,7 @@ export class PgTaskStore implements TaskStore {
       const task = await this.requeueOn(
         c,
         lease,
-        0,
+        null,
         `held: account paused — ${pause.reason}; fix: ${pause.fix}`,
         failure,
         true,
@@ -760,7 +765,7 @@ export class PgTaskStore implements TaskStore {
     );
   }
 
-  async cancel(ids: readonly number[]): Promise<Task[]> {
+  async cancel(ids: readonly number[]): Promise<{ task: Task; was: TaskStatus }[]> {
     return this.db.tx(async (c) => {
       const was = new Map<number, TaskStatus>();
       for (const id of ids) {
@@ -771,19 +776,14 @@ export class PgTaskStore implements TaskStore {
         }
         was.set(id, t.status);
       }
-      const out: Task[] = [];
+      const out: { task: Task; was: TaskStatus }[] = [];
       for (const id of ids) {
         const row = this.one(await this.db.run<TaskRow>(c, this.s.cancel, { id }));
         // The same id twice in one request: the first one cancelled it.
         if (!row) continue;
-        await this.event(
-          c,
-          id,
-          "cancelled",
-          row.attempts,
-          was.get(id) === "failed" ? "dismissed" : "cancelled",
-        );
-        out.push(toTask(row));
+        const before = was.get(id)!;
+        await this.event(c, id, "cancelled", row.attempts, before === "failed" ? "dismissed" : "cancelled");
+        out.push({ task: toTask(row), was: before });
       }
       return out;
     });
