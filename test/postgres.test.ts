@@ -3,6 +3,8 @@
 // unique index quietly, retrying what a restart or a lock timeout interrupts, and the database's clock.
 // The behaviour both engines share is tested by store.test.ts, runner.test.ts and processes.test.ts.
 import assert from "node:assert/strict";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
 import { UsageError } from "../src/errors.js";
@@ -13,7 +15,7 @@ import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "../src/store/sqlite/mig
 import type { NewTask, Store } from "../src/store/types.js";
 import { engines, freshSchema } from "./helpers/engines.js";
 import { adminQuery, startCluster, withDatabase } from "./helpers/pg.js";
-import { waitFor } from "./helpers/run.js";
+import { FAKE_PLATFORM, tempDir, topn, waitFor } from "./helpers/run.js";
 
 const postgres = (await engines()).find((e) => e.name === "postgres")!;
 const skip = postgres.skip;
@@ -365,4 +367,54 @@ test("leases, due times and pacing use the database's clock, not this machine's"
     [],
     "a clock an hour behind expires nothing",
   );
+});
+
+test("TOPN_DATABASE_URL and --database-url switch every command to PostgreSQL; TOPN_HOME gets no database", {
+  skip,
+}, async (t) => {
+  const { url } = await freshSchema();
+  const home = tempDir(t);
+  writeFileSync(join(home, "a.md"), "# Hello\n\nbody\n");
+  const env = { TOPN_HOME: home, TOPN_EXTRA_PLATFORM: FAKE_PLATFORM, TOPN_CREDENTIAL_STORE: "file" };
+  const viaEnv = { env: { ...env, TOPN_DATABASE_URL: url }, cwd: home, tsx: true };
+  const viaFlag = (args: string[]) => topn(["--database-url", url, ...args], { env, cwd: home, tsx: true });
+  // The fake platform has no login; its account is known to the shared database.
+  const store = await openPostgresStore(url);
+  t.after(() => store.close());
+  await store.accounts.login({
+    platform: "fake",
+    name: "a",
+    displayName: null,
+    uid: null,
+    urlToken: null,
+    sessionExpiresAt: null,
+  });
+
+  const published = await topn(["publish", "a.md", "--platform", "fake", "--no-wait"], viaEnv);
+  assert.equal(published.code, 0, published.stderr);
+  assert.equal((await store.tasks.get(1))?.status, "queued");
+  assert.match((await viaFlag(["tasks"])).stdout, /1\s+queued\s+a\s+Hello/);
+  assert.equal((await viaFlag(["cancel", "1"])).code, 0);
+  assert.equal((await store.tasks.get(1))?.status, "cancelled");
+  assert.equal((await topn(["retry", "1"], viaEnv)).code, 0);
+  const ran = await topn(["run", "--once"], viaEnv);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal((await store.tasks.get(1))?.status, "succeeded");
+  assert.match((await viaFlag(["show", "1"])).stdout, /published: https:\/\/fake\.example\/p\/draft-1/);
+  assert.match((await topn(["accounts"], viaEnv)).stdout, /fake:a/);
+  assert.equal(existsSync(join(home, "topn.db")), false, "no SQLite file: every command used PostgreSQL");
+});
+
+test("a database URL that cannot work: exit 2, one line with the fix, no password, nothing created", async (t) => {
+  const home = tempDir(t);
+  const r = await topn(["tasks"], {
+    env: { TOPN_HOME: home, TOPN_DATABASE_URL: `postgres://me:${PASSWORD}@127.0.0.1:1/topn` },
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    "topn: cannot connect to PostgreSQL at 127.0.0.1:1: connection refused; start PostgreSQL there, or fix the host and port in the database URL\n",
+  );
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(PASSWORD));
+  assert.equal(existsSync(join(home, "topn.db")), false);
 });

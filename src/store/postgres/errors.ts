@@ -59,42 +59,42 @@ export function openProblem(e: unknown, target: Target): UsageError | undefined 
     case "ECONNREFUSED":
       return new UsageError(
         `cannot connect to PostgreSQL at ${server}: connection refused`,
-        "start PostgreSQL there, or fix the host and port in TOPN_DATABASE_URL",
+        "start PostgreSQL there, or fix the host and port in the database URL",
       );
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return new UsageError(
         `cannot connect to PostgreSQL at ${server}: no such host`,
-        "fix the host in TOPN_DATABASE_URL",
+        "fix the host in the database URL",
       );
     case "ETIMEDOUT":
     case "EHOSTUNREACH":
     case "ENETUNREACH":
       return new UsageError(
         `cannot connect to PostgreSQL at ${server}: ${code}`,
-        "check that the host is reachable (firewall, VPN) and the port in TOPN_DATABASE_URL",
+        "check that the host is reachable (firewall, VPN) and the port in the database URL",
       );
     case "ENOENT":
       return new UsageError(
         `cannot connect to PostgreSQL at ${server}: no server socket there`,
-        "start PostgreSQL, or fix the host in TOPN_DATABASE_URL",
+        "start PostgreSQL, or fix the host in the database URL",
       );
     case "28P01":
       return new UsageError(
         `PostgreSQL at ${server} refused user "${user}": password authentication failed`,
-        "check the user and password in TOPN_DATABASE_URL",
+        "check the user and password in the database URL",
       );
     case "28000":
       return new UsageError(
         `PostgreSQL at ${server} refused user "${user}" for database "${database}": ${why}`,
         /no encryption/i.test(why)
-          ? "add ?sslmode=require to TOPN_DATABASE_URL, or allow the host in pg_hba.conf"
-          : "check the user in TOPN_DATABASE_URL, or allow it in the server's pg_hba.conf",
+          ? "add ?sslmode=require to the database URL, or allow the host in pg_hba.conf"
+          : "check the user in the database URL, or allow it in the server's pg_hba.conf",
       );
     case "3D000":
       return new UsageError(
         `database "${database}" does not exist on ${server}`,
-        `create it (createdb ${database}, or CREATE DATABASE ${database}) or fix the name in TOPN_DATABASE_URL`,
+        `create it (createdb ${database}, or CREATE DATABASE ${database}) or fix the name in the database URL`,
       );
     case "42501":
       return new UsageError(
@@ -106,7 +106,7 @@ export function openProblem(e: unknown, target: Target): UsageError | undefined 
     case "3F000":
       return new UsageError(
         `database "${database}" on ${server} has no schema to create topn's tables in: ${why}`,
-        "create the schema named in search_path, or fix options=-c search_path=… in TOPN_DATABASE_URL",
+        "create the schema named in search_path, or fix options=-c search_path=… in the database URL",
       );
     case "53300":
       return new UsageError(
