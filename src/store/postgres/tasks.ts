@@ -151,6 +151,7 @@ interface HoldRow {
 const DAY_MS = 86_400_000;
 const ONE_RUNNING = "tasks_one_running_per_account";
 const ONE_ACTIVE = "tasks_one_active_per_identity";
+const ANALYZE_BATCH = 50;
 
 // The same definitions as SQLite's (src/store/sqlite/tasks.ts), in PostgreSQL's words: "when could this
 // queued task run" (its time, a timed pause, the pacing gap, the slot the 24-hour cap frees; drafts are not
@@ -257,50 +258,71 @@ export class PgTaskStore implements TaskStore {
          )
          SELECT attempts FROM done`,
       ),
+      // One statement each (one round trip, one commit): the outcome, what the database remembers of the
+      // article, pacing's publish record and the timeline. The sub-statements touch different rows: the
+      // upsert writes this article's row, the release only other articles' rows.
       succeed: q(
-        `UPDATE tasks SET status = 'succeeded', url = @url, draft_id = @articleId,
-           checkpoint = CASE WHEN @state = 'draft' THEN 'saved' ELSE 'published' END,
-           lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, error_kind = NULL, error_step = NULL,
-           error_message = NULL, finished_at = NOW, updated_at = NOW
-         WHERE ${LEASE} RETURNING *`,
-      ),
-      remember: q(
-        `INSERT INTO articles AS old (platform, account, article_id, url, title, file, digest, content_hash, state,
-           task_id, published_at, updated_at)
-         VALUES (@platform, @account, @articleId, @url, @title, @file, @digest, @contentHash, @state, @id, NOW, NOW)
-         ON CONFLICT (platform, account, article_id) DO UPDATE SET
-           url = excluded.url, title = excluded.title, file = excluded.file, task_id = excluded.task_id,
-           updated_at = excluded.updated_at,
-           -- Saving the draft of a live article changes neither what is live nor what "unchanged" compares with.
-           digest = CASE WHEN excluded.state = 'draft' AND old.state = 'published'
-                         THEN old.digest ELSE excluded.digest END,
-           content_hash = CASE WHEN excluded.state = 'draft' AND old.state = 'published'
-                         THEN old.content_hash ELSE excluded.content_hash END,
-           published_at = CASE WHEN excluded.state = 'published' THEN excluded.published_at ELSE old.published_at END,
-           state = CASE WHEN old.state = 'published' THEN 'published' ELSE excluded.state END`,
-      ),
-      // The file now stands for this article; an older article of the same file (`--new`) keeps no file.
-      releaseFile: q(
-        `UPDATE articles SET file = NULL
-         WHERE platform = @platform AND account = @account AND file = @file AND article_id <> @articleId`,
-      ),
-      published: q(
-        "INSERT INTO publishes (platform, account, task_id, at) VALUES (@platform, @account, @id, NOW)",
-      ),
-      clearStrikes: q(
-        "UPDATE accounts SET strikes = 0 WHERE platform = @platform AND name = @account AND strikes > 0",
+        `WITH done AS (
+           UPDATE tasks SET status = 'succeeded', url = @url, draft_id = @articleId,
+             checkpoint = CASE WHEN @state = 'draft' THEN 'saved' ELSE 'published' END,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, error_kind = NULL, error_step = NULL,
+             error_message = NULL, finished_at = NOW, updated_at = NOW
+           WHERE ${LEASE} RETURNING *
+         ), remembered AS (
+           INSERT INTO articles AS old (platform, account, article_id, url, title, file, digest, content_hash, state,
+             task_id, published_at, updated_at)
+           SELECT platform, account, @articleId, @url, title, file, @digest, @contentHash, @state, id, NOW, NOW FROM done
+           ON CONFLICT (platform, account, article_id) DO UPDATE SET
+             url = excluded.url, title = excluded.title, file = excluded.file, task_id = excluded.task_id,
+             updated_at = excluded.updated_at,
+             -- Saving the draft of a live article changes neither what is live nor what "unchanged" compares with.
+             digest = CASE WHEN excluded.state = 'draft' AND old.state = 'published'
+                           THEN old.digest ELSE excluded.digest END,
+             content_hash = CASE WHEN excluded.state = 'draft' AND old.state = 'published'
+                           THEN old.content_hash ELSE excluded.content_hash END,
+             published_at = CASE WHEN excluded.state = 'published' THEN excluded.published_at ELSE old.published_at END,
+             state = CASE WHEN old.state = 'published' THEN 'published' ELSE excluded.state END
+         ), released AS (
+           -- The file now stands for this article; an older article of the same file (--new) keeps no file.
+           UPDATE articles SET file = NULL FROM done
+           WHERE articles.platform = done.platform AND articles.account = done.account AND articles.file = done.file
+             AND articles.article_id <> @articleId
+         ), published AS (
+           INSERT INTO publishes (platform, account, task_id, at)
+           SELECT platform, account, id, NOW FROM done WHERE @state = 'published'
+         ), cleared AS (
+           UPDATE accounts SET strikes = 0 FROM done
+           WHERE @state = 'published' AND accounts.platform = done.platform AND accounts.name = done.account
+             AND accounts.strikes > 0
+         ), logged AS (
+           INSERT INTO task_events (task_id, at, status, attempt, message)
+           SELECT id, NOW, 'succeeded', attempts,
+             CASE WHEN @state = 'draft' THEN 'saved as a draft: ' ELSE 'published: ' END || @url FROM done
+         )
+         SELECT * FROM done`,
       ),
       requeue: q(
-        `UPDATE tasks SET status = 'queued', run_at = coalesce(NOW + @delayMs::bigint, run_at), lease_owner = NULL,
-           lease_token = NULL,
-           lease_expires_at = NULL, attempts = attempts - @refund::integer, error_kind = @kind, error_step = @step,
-           error_message = @message, updated_at = NOW
-         WHERE ${LEASE} RETURNING *`,
+        `WITH back AS (
+           UPDATE tasks SET status = 'queued', run_at = coalesce(NOW + @delayMs::bigint, run_at), lease_owner = NULL,
+             lease_token = NULL, lease_expires_at = NULL, attempts = attempts - @refund::integer, error_kind = @kind,
+             error_step = @step, error_message = @message, updated_at = NOW
+           WHERE ${LEASE} RETURNING *
+         ), logged AS (
+           INSERT INTO task_events (task_id, at, status, attempt, message)
+           SELECT id, NOW, 'queued', attempts, @event FROM back
+         )
+         SELECT * FROM back`,
       ),
       fail: q(
-        `UPDATE tasks SET status = 'failed', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-           error_kind = @kind, error_step = @step, error_message = @message, finished_at = NOW, updated_at = NOW
-         WHERE ${LEASE} RETURNING *`,
+        `WITH failed AS (
+           UPDATE tasks SET status = 'failed', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+             error_kind = @kind, error_step = @step, error_message = @message, finished_at = NOW, updated_at = NOW
+           WHERE ${LEASE} RETURNING *
+         ), logged AS (
+           INSERT INTO task_events (task_id, at, status, attempt, message)
+           SELECT id, NOW, 'failed', attempts, @event FROM failed
+         )
+         SELECT * FROM failed`,
       ),
       pause: q(
         `INSERT INTO accounts AS old (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until,
@@ -430,6 +452,11 @@ export class PgTaskStore implements TaskStore {
           o.kind === "active" ? [{ index, id: o.id, status: o.status }] : [],
         );
         if (atomic && conflicts.length > 0) throw new EnqueueConflict(conflicts);
+        // Planner statistics of a table that just grew by a batch still describe it as it was (autovacuum
+        // catches up within a minute or so); meanwhile each claim sorted every queued task instead of
+        // walking the due index (80 ms instead of 0.5 ms per claim at 2,000 tasks). Analyzed in this
+        // transaction (it counts our own rows), skipped if another analyze holds the table.
+        if (tasks.length >= ANALYZE_BATCH) await c.query("ANALYZE (SKIP_LOCKED) tasks");
         return outcomes;
       },
       (e) => isUniqueViolation(e, ONE_ACTIVE),
@@ -556,35 +583,18 @@ export class PgTaskStore implements TaskStore {
   }
 
   async succeed(lease: Lease, outcome: Outcome): Promise<Task | undefined> {
-    return this.db.tx(async (c) => {
+    return this.db.read(async (c) => {
       const row = this.one(
         await this.db.run<TaskRow>(c, this.s.succeed, {
           ...lease,
           url: outcome.url,
           articleId: outcome.articleId,
           state: outcome.state,
+          digest: outcome.digest,
+          contentHash: outcome.contentHash,
         }),
       );
-      if (!row) return undefined;
-      const base = { platform: row.platform, account: row.account, id: row.id, articleId: outcome.articleId };
-      await this.db.run(c, this.s.remember, {
-        ...base,
-        url: outcome.url,
-        title: row.title,
-        file: row.file,
-        digest: outcome.digest,
-        contentHash: outcome.contentHash,
-        state: outcome.state,
-      });
-      await this.db.run(c, this.s.releaseFile, { ...base, file: row.file });
-      if (outcome.state === "published") {
-        await this.db.run(c, this.s.published, base);
-        await this.db.run(c, this.s.clearStrikes, base);
-      }
-      const what =
-        outcome.state === "draft" ? `saved as a draft: ${outcome.url}` : `published: ${outcome.url}`;
-      await this.event(c, row.id, "succeeded", row.attempts, what);
-      return toTask(row);
+      return row ? toTask(row) : undefined;
     });
   }
 
@@ -595,12 +605,12 @@ export class PgTaskStore implements TaskStore {
     failure?: Failure,
     opts: { refund?: boolean } = {},
   ): Promise<Task | undefined> {
-    return this.db.tx((c) => this.requeueOn(c, lease, delayMs, message, failure, opts.refund ?? false));
+    return this.db.read((c) => this.requeueOn(c, lease, delayMs, message, failure, opts.refund ?? false));
   }
 
   /** `delayMs` null: the task keeps its place in the queue (its old run_at). */
   private async requeueOn(
-    c: pg.PoolClient,
+    c: Queryable,
     lease: Lease,
     delayMs: number | null,
     message: string,
@@ -615,19 +625,18 @@ export class PgTaskStore implements TaskStore {
         kind: failure?.kind ?? null,
         step: failure?.step ?? null,
         message: failure?.message ?? null,
+        event: message,
       }),
     );
-    if (!row) return undefined;
-    await this.event(c, row.id, "queued", row.attempts, message);
-    return toTask(row);
+    return row ? toTask(row) : undefined;
   }
 
   async fail(lease: Lease, failure: Failure, message: string): Promise<Task | undefined> {
-    return this.db.tx(async (c) => {
-      const row = this.one(await this.db.run<TaskRow>(c, this.s.fail, { ...lease, ...failure }));
-      if (!row) return undefined;
-      await this.event(c, row.id, "failed", row.attempts, message);
-      return toTask(row);
+    return this.db.read(async (c) => {
+      const row = this.one(
+        await this.db.run<TaskRow>(c, this.s.fail, { ...lease, ...failure, event: message }),
+      );
+      return row ? toTask(row) : undefined;
     });
   }
 
