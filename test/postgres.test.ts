@@ -236,6 +236,7 @@ test("transient errors: codes and connection losses are retried, the rest are no
     assert.equal(isTransientPgError(Object.assign(new Error("x"), { code })), true, code);
   }
   assert.equal(isTransientPgError(new Error("Connection terminated unexpectedly")), true);
+  assert.equal(isTransientPgError(new Error("timeout exceeded when trying to connect")), true, "a full pool");
   for (const code of ["23505", "42501", "42P01", "22P02", undefined]) {
     assert.equal(isTransientPgError(Object.assign(new Error("x"), { code })), false, String(code));
   }

@@ -72,28 +72,30 @@ export class Db {
     });
   }
 
-  /** One statement outside a transaction (reads, and writes that are one statement). */
-  read<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    return withRetry(() => fn(this.pool), undefined, this.opts.onRetry);
+  /**
+   * Statements outside a transaction: reads, and writes that are one statement (atomic on their own, one
+   * round trip). Retried like `tx`; `attempt` is 0 the first time.
+   */
+  read<T>(
+    fn: (q: Queryable, attempt: number) => Promise<T>,
+    again: (e: unknown) => boolean = () => false,
+  ): Promise<T> {
+    let attempt = 0;
+    return withRetry(() => fn(this.pool, attempt++), again, this.opts.onRetry);
   }
 
   /**
    * A short READ COMMITTED transaction, retried whole on a transient error, or when `again(e)` says a race
    * was lost (a unique index another transaction filled first): the next try sees the winner's commit.
-   * `attempt` is 0 the first time: a retry may need to find out whether the last try committed after all.
    */
-  tx<T>(
-    fn: (c: pg.PoolClient, attempt: number) => Promise<T>,
-    again: (e: unknown) => boolean = () => false,
-  ): Promise<T> {
-    let attempt = 0;
+  tx<T>(fn: (c: pg.PoolClient) => Promise<T>, again: (e: unknown) => boolean = () => false): Promise<T> {
     return withRetry(
       async () => {
         const client = await this.pool.connect();
         let broken: Error | undefined;
         try {
           await client.query("BEGIN");
-          const out = await fn(client, attempt++);
+          const out = await fn(client);
           await client.query("COMMIT");
           return out;
         } catch (e) {

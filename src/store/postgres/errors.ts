@@ -29,7 +29,7 @@ const TRANSIENT_SOCKET = new Set([
 
 // node-postgres reports a connection that died under it with plain Errors and these messages, no code.
 const TERMINATED =
-  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i;
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/i;
 
 /** Serialization failures, deadlocks, lock timeouts, a connection reset or terminated: try again. */
 export function isTransientPgError(e: unknown): boolean {

@@ -243,7 +243,6 @@ export class PgTaskStore implements TaskStore {
          )
          SELECT * FROM claimed`,
       ),
-      // After a commit whose answer was lost: the token is this claim's own, so finding it means it committed.
       claimedBy: q("SELECT * FROM tasks WHERE lease_token = @token AND status = 'running'"),
       nextClaimAt: q(`SELECT min(${ELIGIBLE_AT}) - NOW AS wait FROM ${CLAIMABLE_FROM}`),
       heartbeat: q(`UPDATE tasks SET lease_expires_at = NOW + @leaseMs::bigint WHERE ${LEASE}`),
@@ -540,8 +539,9 @@ export class PgTaskStore implements TaskStore {
     const params = { ...scopeParams(req), owner: req.owner, token: req.token, leaseMs: req.leaseMs };
     // Losing the one-running-per-account index to another machine's claim is an ordinary outcome: the next
     // try no longer sees that account as free and takes another account's task, or none.
-    return this.db.tx(
+    return this.db.read(
       async (c, attempt) => {
+        // A retry after a lost answer: the token is this claim's own, so finding it means it committed.
         if (attempt > 0) {
           const mine = this.one(await this.db.run<TaskRow>(c, this.s.claimedBy, { token: req.token }));
           if (mine) return toTask(mine);
