@@ -67,7 +67,8 @@ function readYaml(path: string): Record<string, unknown> {
   }
   const out = data as Record<string, unknown>;
   for (const key of Object.keys(out)) {
-    if (!KEYS.includes(key)) throw new UsageError(`${path}: unknown key "${key}"`, `known keys: ${KEYS.join(", ")}`);
+    if (!KEYS.includes(key))
+      throw new UsageError(`${path}: unknown key "${key}"`, `known keys: ${KEYS.join(", ")}`);
   }
   return out;
 }
@@ -90,7 +91,8 @@ function duration(v: unknown, where: string): number | undefined {
 function count(v: unknown, where: string): number | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${where} must be a whole number ≥ 0, not "${String(v)}"`, "0 means no cap");
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`${where} must be a whole number ≥ 0, not "${String(v)}"`, "0 means no cap");
   return n;
 }
 

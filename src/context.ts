@@ -48,7 +48,11 @@ export function createContext(opts: {
     databaseUrl: env["TOPN_DATABASE_URL"] || undefined,
     store() {
       store ??= import("./store/open.js").then(({ openStore }) =>
-        openStore({ home: ctx.home(), databaseUrl: ctx.databaseUrl }),
+        openStore({
+          home: ctx.home(),
+          databaseUrl: ctx.databaseUrl,
+          busyTimeoutMs: env["TOPN_BUSY_TIMEOUT_MS"] ? Number(env["TOPN_BUSY_TIMEOUT_MS"]) : undefined,
+        }),
       );
       return store;
     },

@@ -3,28 +3,33 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { openConnection, openStore } from "../src/store/db.js";
-import { SCHEMA_VERSION } from "../src/store/migrations.js";
+import { SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
+import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
 import { FAKE_PLATFORM, tempDir, topn } from "./helpers/run.js";
+import { enqueueIds, newTask } from "./helpers/store.js";
 
-function setup(t: { after(fn: () => void): void }, accounts = ["main"]) {
+async function setup(t: { after(fn: () => void | Promise<void>): void }, accounts = ["main"]) {
   const home = tempDir(t);
   const dir = tempDir(t, "topn-posts-");
-  const store = openStore(home);
+  const store = openSqliteStore(home);
   for (const name of accounts) {
-    store.accounts.upsert({
+    await store.accounts.login({
       platform: "fake",
       name,
       displayName: name,
       uid: null,
       urlToken: null,
-      loggedInAt: Date.now(),
-      checkedAt: null,
-      sessionState: "ok",
+      sessionExpiresAt: null,
     });
   }
   t.after(() => store.close());
-  const env = { TOPN_HOME: home, TOPN_EXTRA_PLATFORM: FAKE_PLATFORM, TOPN_POLL_MS: "20" };
+  const env = {
+    TOPN_HOME: home,
+    TOPN_EXTRA_PLATFORM: FAKE_PLATFORM,
+    TOPN_POLL_MS: "20",
+    TOPN_GAP: "0",
+    TOPN_CAP: "0",
+  };
   const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
     topn(args, { env: { ...env, ...extra }, cwd: dir, tsx: true });
   const write = (name: string, content: string | Buffer) => {
@@ -37,7 +42,7 @@ function setup(t: { after(fn: () => void): void }, accounts = ["main"]) {
 const article = (title: string) => `---\ntitle: ${title}\ntopics: [测试]\n---\n\n正文 body text.\n`;
 
 test("publish runs the file in the foreground and prints its URL; tasks and show report it", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   s.write("a.md", article("First"));
   const r = await s.run(["publish", "a.md", "--platform", "fake"]);
   assert.equal(r.code, 0, r.stderr);
@@ -79,18 +84,18 @@ test("publish runs the file in the foreground and prints its URL; tasks and show
 });
 
 test("publishing the same file again updates its article; --new makes another", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   s.write("a.md", article("Once"));
   assert.equal((await s.run(["publish", "a.md", "--platform", "fake"])).code, 0);
   s.write("a.md", article("Once, edited"));
   assert.equal((await s.run(["publish", "a.md", "--platform", "fake"])).code, 0);
-  assert.equal(s.store.tasks.get(2)!.url, s.store.tasks.get(1)!.url, "same article");
+  assert.equal((await s.store.tasks.get(2))!.url, (await s.store.tasks.get(1))!.url, "same article");
   assert.equal((await s.run(["publish", "a.md", "--platform", "fake", "--new"])).code, 0);
-  assert.notEqual(s.store.tasks.get(3)!.url, s.store.tasks.get(1)!.url);
+  assert.notEqual((await s.store.tasks.get(3))!.url, (await s.store.tasks.get(1))!.url);
 });
 
 test("--no-wait and --at only enqueue; scheduled tasks show as scheduled and can be cancelled", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   s.write("a.md", article("A"));
   s.write("b.md", article("B"));
   const r = await s.run(["publish", "a.md", "--platform", "fake", "--no-wait"]);
@@ -113,12 +118,12 @@ test("--no-wait and --at only enqueue; scheduled tasks show as scheduled and can
   assert.equal((await s.run(["cancel", "2"])).code, 0);
   const once = await s.run(["run", "--once"]);
   assert.equal(once.code, 0, once.stderr);
-  assert.equal(s.store.tasks.get(1)!.status, "succeeded");
-  assert.equal(s.store.tasks.get(2)!.status, "cancelled");
+  assert.equal((await s.store.tasks.get(1))!.status, "succeeded");
+  assert.equal((await s.store.tasks.get(2))!.status, "cancelled");
 });
 
 test("a failed task can be retried; exit code 1 while it fails", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   s.write("bad.md", article("Rejected"));
   const script = join(s.home, "script.json");
   writeFileSync(script, JSON.stringify({ "bad.md": { outcomes: ["permanent"] } }));
@@ -132,14 +137,14 @@ test("a failed task can be retried; exit code 1 while it fails", async (t) => {
   assert.equal(retried.code, 0, retried.stderr);
   const ok = await s.run(["run", "--once"]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  const task = s.store.tasks.get(1)!;
+  const task = (await s.store.tasks.get(1))!;
   assert.equal(task.status, "succeeded");
   assert.equal(task.draftId, "draft-1", "the retry reused the first attempt's draft");
 });
 
 // Every bad input: exit 2, one line naming the thing and the fix, nothing enqueued or changed.
 test("bad input is one line, exit 2, and changes nothing", async (t) => {
-  const s = setup(t, ["main", "alt"]);
+  const s = await setup(t, ["main", "alt"]);
   s.write("ok.md", article("Fine"));
   s.write("empty.md", "");
   s.write("binary.md", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]));
@@ -186,46 +191,34 @@ test("bad input is one line, exit 2, and changes nothing", async (t) => {
     const lines = r.stderr.trim().split("\n");
     assert.ok(lines.length <= 2, `one line (plus "nothing was enqueued"): ${r.stderr}`);
   }
-  assert.equal(s.store.tasks.list().length, 0, "nothing was enqueued");
+  assert.equal((await s.store.tasks.list()).length, 0, "nothing was enqueued");
 });
 
 test("retrying a running task and cancelling a finished one are refused", async (t) => {
-  const s = setup(t);
-  const [running, done] = s.store.tasks.enqueue([
-    {
-      platform: "fake",
-      account: "main",
-      file: "/r.md",
-      contentHash: "h",
-      title: "R",
-      runAt: 0,
-      maxAttempts: 3,
-    },
-    {
-      platform: "fake",
-      account: "other",
-      file: "/d.md",
-      contentHash: "h",
-      title: "D",
-      runAt: 0,
-      maxAttempts: 3,
-    },
+  const s = await setup(t);
+  const [running, done] = await enqueueIds(s.store, [
+    newTask({ account: "main", file: "/r.md", title: "R" }),
+    newTask({ account: "other", file: "/d.md", title: "D" }),
   ]);
-  s.store.tasks.claim("someone:1:x", 60_000, { only: [running!] });
-  s.store.tasks.claim("someone:1:x", 60_000, { only: [done!] });
-  s.store.tasks.succeed(done!, "someone:1:x", { url: "u", articleId: "1" });
+  const pacing = { gapMs: 0, dailyCap: 0 };
+  await s.store.tasks.claim({ owner: "someone:1:x", token: "t1", leaseMs: 60_000, only: [running!], pacing });
+  await s.store.tasks.claim({ owner: "someone:1:x", token: "t2", leaseMs: 60_000, only: [done!], pacing });
+  await s.store.tasks.succeed(
+    { id: done!, token: "t2" },
+    { url: "u", articleId: "1", state: "published", contentHash: "h", digest: "d" },
+  );
   const r = await s.run(["retry", String(running)]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /task 1 is running; wait for it to finish/);
   const c = await s.run(["cancel", String(done)]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /task 2 is succeeded; it is already published/);
-  assert.equal(s.store.tasks.get(running!)!.status, "running");
-  assert.equal(s.store.tasks.get(done!)!.status, "succeeded");
+  assert.equal((await s.store.tasks.get(running!))!.status, "running");
+  assert.equal((await s.store.tasks.get(done!))!.status, "succeeded");
 });
 
 test("an unusable TOPN_HOME and a database from a newer topn are refused, untouched", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   const file = join(s.dir, "plain-file");
   writeFileSync(file, "x");
   const r = await topn(["tasks"], { env: { TOPN_HOME: join(file, "home") } });
@@ -256,7 +249,7 @@ test("an unusable TOPN_HOME and a database from a newer topn are refused, untouc
 });
 
 test("publishing without a browser on the machine is refused before anything is enqueued", async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   s.write("a.md", article("A"));
   const r = await topn(["publish", "a.md"], {
     env: { TOPN_HOME: s.home, TOPN_BROWSER: "/nonexistent/chrome" },
@@ -267,7 +260,7 @@ test("publishing without a browser on the machine is refused before anything is 
     r.stderr,
     /TOPN_BROWSER=\/nonexistent\/chrome does not exist; install one \(Debian\/Ubuntu: apt-get install chromium/,
   );
-  assert.equal(s.store.tasks.list().length, 0);
+  assert.equal((await s.store.tasks.list()).length, 0);
 });
 
 test("--help lists every command and the exit codes", async () => {

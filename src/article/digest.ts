@@ -13,8 +13,14 @@ export function articleDigest(a: PreparedArticle): string {
   const parts = [
     a.title,
     html,
-    [...a.topics].map((t) => t.toLowerCase()).sort().join("\u0001"),
-    [...a.optionalTopics].map((t) => t.toLowerCase()).sort().join("\u0001"),
+    [...a.topics]
+      .map((t) => t.toLowerCase())
+      .sort()
+      .join("\u0001"),
+    [...a.optionalTopics]
+      .map((t) => t.toLowerCase())
+      .sort()
+      .join("\u0001"),
     a.column ?? "",
     a.cover?.id ?? "",
     a.comments,

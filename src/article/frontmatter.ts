@@ -145,13 +145,17 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
 function flag(value: unknown, where: string, key: string): boolean | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "boolean") return value;
-  throw new UsageError(`${where}: ${key} must be true or false, not ${JSON.stringify(value)}`, `write ${key}: true`);
+  throw new UsageError(
+    `${where}: ${key} must be true or false, not ${JSON.stringify(value)}`,
+    `write ${key}: true`,
+  );
 }
 
 /** YAML reads `2024-01-01` and `2024-01-01T09:00:00+08:00` as dates; a quoted one is parsed the same way. */
 function dateOf(value: unknown, where: string): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  const ms = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  const ms =
+    value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new UsageError(
       `${where}: date must be a date like 2024-01-01 or 2024-01-01T09:00:00+08:00, not ${JSON.stringify(value)}`,
@@ -196,7 +200,10 @@ function names(value: unknown, where: string, key: string): string[] {
   if (typeof value === "string") items = value.split(/[,，、]/);
   else if (Array.isArray(value)) items = value;
   else {
-    throw new UsageError(`${where}: ${key} must be a list or a comma-separated string`, `write ${key}: [写作, 编程]`);
+    throw new UsageError(
+      `${where}: ${key} must be a list or a comma-separated string`,
+      `write ${key}: [写作, 编程]`,
+    );
   }
   const seen = new Set<string>();
   for (const item of items) {

@@ -45,7 +45,10 @@ export async function writeBack(
 }
 
 /** The file's bytes with `key: url` in its front matter, or null when it already names the article. */
-export function withEntry(bytes: Buffer, entry: { key: string; url: string; articleId: string }): Buffer | null {
+export function withEntry(
+  bytes: Buffer,
+  entry: { key: string; url: string; articleId: string },
+): Buffer | null {
   const bom = bytes.subarray(0, 3).equals(BOM);
   const text = bytes.subarray(bom ? 3 : 0).toString("utf8");
   const nl = /\r\n/.test(text.slice(0, 4096)) ? "\r\n" : "\n";
@@ -108,7 +111,8 @@ async function replaceFile(file: string, bytes: Buffer, expected: Buffer): Promi
     }
     await chmod(tmp, info.mode & 0o7777);
     // The last moment to notice an edit made while we wrote: leave the person's version in place.
-    if (!(await readFile(file)).equals(expected)) throw new Error("the file changed while topn was writing to it");
+    if (!(await readFile(file)).equals(expected))
+      throw new Error("the file changed while topn was writing to it");
     await rename(tmp, file);
   } finally {
     await rm(tmp, { force: true });

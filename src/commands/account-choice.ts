@@ -2,7 +2,11 @@ import { UsageError } from "../errors.js";
 import type { Store } from "../store/types.js";
 
 /** The account a command acts for: the one named, else the default one, else the only one there is. */
-export async function chooseAccount(store: Store, platform: string, requested: string | undefined): Promise<string> {
+export async function chooseAccount(
+  store: Store,
+  platform: string,
+  requested: string | undefined,
+): Promise<string> {
   const accounts = await store.accounts.list(platform);
   const known = accounts.map((a) => a.name);
   if (requested !== undefined) {

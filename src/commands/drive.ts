@@ -74,7 +74,11 @@ async function recordInFile(task: Task, result: PublishResult, cwd: string): Pro
   const key = task.platform;
   const shown = displayFile(task.file, cwd);
   const line = `${key}: ${result.url}`;
-  const r = await writeBack(task.file, { key, url: result.url, articleId: result.articleId }, result.contentHash);
+  const r = await writeBack(
+    task.file,
+    { key, url: result.url, articleId: result.articleId },
+    result.contentHash,
+  );
   switch (r.kind) {
     case "written":
       return `recorded "${line}" in ${shown}`;

@@ -41,7 +41,9 @@ export async function logout(ctx: Context, platform: string, opts: LogoutOptions
     (t) => t.platform === PLATFORM,
   ).length;
   if (queued > 0) {
-    ctx.warn(`${queued} queued task(s) of account ${name} wait until it logs in again: ${loginCommand(name)}`);
+    ctx.warn(
+      `${queued} queued task(s) of account ${name} wait until it logs in again: ${loginCommand(name)}`,
+    );
   }
   return 0;
 }

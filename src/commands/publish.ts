@@ -80,7 +80,10 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
       ctx.err(
         problemLine({
           message: `${ready[c.index]!.display} is already ${c.status} as task ${c.id}`,
-          hint: c.status === "running" ? `wait for it: topn show ${c.id}` : `wait for it, or cancel it first: topn cancel ${c.id}`,
+          hint:
+            c.status === "running"
+              ? `wait for it: topn show ${c.id}`
+              : `wait for it, or cancel it first: topn cancel ${c.id}`,
         }),
       );
     }
@@ -92,7 +95,9 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   for (const [i, o] of outcomes.entries()) {
     if (o.kind === "queued") queued.push(o.task);
     else if (o.kind === "unchanged" && !opts.json)
-      ctx.out(`${ready[i]!.display}: unchanged since ${o.url ?? o.articleId}; nothing to do (--force publishes it again)`);
+      ctx.out(
+        `${ready[i]!.display}: unchanged since ${o.url ?? o.articleId}; nothing to do (--force publishes it again)`,
+      );
   }
   if (queued.length === 0) {
     if (opts.json) ctx.out(JSON.stringify([], null, 2));
@@ -103,10 +108,18 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const scheduled = queued.some((t) => t.runAt > now + 1000);
   if (!opts.wait || scheduled) {
     if (opts.json) {
-      ctx.out(JSON.stringify(queued.map((t) => taskJson(t, now)), null, 2));
+      ctx.out(
+        JSON.stringify(
+          queued.map((t) => taskJson(t, now)),
+          null,
+          2,
+        ),
+      );
     } else {
       for (const t of queued) {
-        ctx.out(`task ${t.id}  ${t.runAt > now + 1000 ? `scheduled for ${formatTime(t.runAt)}` : "queued"}  ${t.title}`);
+        ctx.out(
+          `task ${t.id}  ${t.runAt > now + 1000 ? `scheduled for ${formatTime(t.runAt)}` : "queued"}  ${t.title}`,
+        );
       }
       ctx.out(
         scheduled
@@ -127,7 +140,13 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const final: Task[] = [];
   for (const id of ids) final.push((await store.tasks.get(id))!);
   if (opts.json) {
-    ctx.out(JSON.stringify(final.map((t) => taskJson(t)), null, 2));
+    ctx.out(
+      JSON.stringify(
+        final.map((t) => taskJson(t)),
+        null,
+        2,
+      ),
+    );
   } else {
     for (const t of final) ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
   }

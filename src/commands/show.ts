@@ -27,7 +27,9 @@ export async function show(ctx: Context, idText: string, opts: { json?: boolean 
   const artifacts = existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [];
 
   if (opts.json) {
-    ctx.out(JSON.stringify({ ...taskJson(task, now, hold), events: events.map(eventJson), artifacts }, null, 2));
+    ctx.out(
+      JSON.stringify({ ...taskJson(task, now, hold), events: events.map(eventJson), artifacts }, null, 2),
+    );
     return 0;
   }
   const status = displayStatus(task, now);
@@ -35,7 +37,8 @@ export async function show(ctx: Context, idText: string, opts: { json?: boolean 
   ctx.out(`  file      ${displayFile(task.file, ctx.cwd)}`);
   ctx.out(`  account   ${task.platform}/${task.account}`);
   ctx.out(`  attempts  ${task.attempts} of ${task.maxAttempts}`);
-  if (status === "scheduled" || status === "queued") ctx.out(`  runs at   ${formatTime(hold?.until ?? task.runAt)}`);
+  if (status === "scheduled" || status === "queued")
+    ctx.out(`  runs at   ${formatTime(hold?.until ?? task.runAt)}`);
   if (hold) ctx.out(`  ${hold.line}`);
   if (task.mode === "draft") ctx.out("  mode      save as a draft (not published)");
   if (task.draftId) ctx.out(`  article   ${task.draftId}`);

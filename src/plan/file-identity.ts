@@ -48,7 +48,8 @@ export function findAliases(
       other = null;
     }
     if (other?.fileId === me.fileId) out.paths.push(a.file);
-    else if (other === null && (a.contentHash === content.contentHash || a.digest === content.digest)) moved.push(a);
+    else if (other === null && (a.contentHash === content.contentHash || a.digest === content.digest))
+      moved.push(a);
     else if (other === null && a.title === content.title) out.lookalike ??= a;
   }
   // Two gone files with this very content: which one moved here cannot be told, so neither is assumed.

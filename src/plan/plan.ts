@@ -32,7 +32,14 @@ export interface PlanOptions {
 }
 
 export type PlannedFile =
-  | { kind: "ready"; display: string; id: FileIdentity; article: PreparedArticle; task: NewTask; notes: string[] }
+  | {
+      kind: "ready";
+      display: string;
+      id: FileIdentity;
+      article: PreparedArticle;
+      task: NewTask;
+      notes: string[];
+    }
   /** The front matter says draft and this is not a `--draft` run. */
   | { kind: "draft"; display: string; key: string; line: number }
   | { kind: "invalid"; display: string; error: UsageError }
@@ -51,7 +58,10 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
     let article: PreparedArticle;
     let id: FileIdentity;
     try {
-      article = await prepareArticle(display, { cwd: opts.cwd, ...(opts.signal ? { signal: opts.signal } : {}) });
+      article = await prepareArticle(display, {
+        cwd: opts.cwd,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       id = identify(abs);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
@@ -87,9 +97,16 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
     if (article.zhihuId === undefined && !opts.forceNew) {
       known ??= await store.tasks.articles(platformName, account);
       if (!known.some((a) => a.file === id.real)) {
-        const found = findAliases(id, { contentHash: article.contentHash, digest, title: article.title }, known);
+        const found = findAliases(
+          id,
+          { contentHash: article.contentHash, digest, title: article.title },
+          known,
+        );
         aliases = found.paths;
-        if (found.movedFrom) notes.push(`${display} was published from ${displayFile(found.movedFrom.file ?? "", opts.cwd)}, which is gone: it keeps its article ${found.movedFrom.url ?? found.movedFrom.articleId}`);
+        if (found.movedFrom)
+          notes.push(
+            `${display} was published from ${displayFile(found.movedFrom.file ?? "", opts.cwd)}, which is gone: it keeps its article ${found.movedFrom.url ?? found.movedFrom.articleId}`,
+          );
         else if (found.lookalike) {
           opts.warn(
             `${display}: has the title of ${found.lookalike.url ?? found.lookalike.articleId}, whose file ${found.lookalike.file} is gone; ` +

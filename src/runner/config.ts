@@ -4,10 +4,13 @@ export interface RunnerTuning {
   leaseMs: number;
   pollMs: number;
   retry: RetryPolicy;
+  outcomeRetryMs: number;
 }
 
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_POLL_MS = 1_000;
+/** How long a runner keeps trying to write an outcome the database refuses before it exits (74). */
+export const DEFAULT_OUTCOME_RETRY_MS = 5 * 60_000;
 
 const num = (env: NodeJS.ProcessEnv, key: string, fallback: number) => {
   const v = Number(env[key]);
@@ -15,8 +18,9 @@ const num = (env: NodeJS.ProcessEnv, key: string, fallback: number) => {
 };
 
 /**
- * Timing knobs. The defaults suit real publishing; TOPN_LEASE_MS, TOPN_POLL_MS and TOPN_RETRY_BASE_MS
- * exist so tests and benchmarks can run crash recovery and back-off in seconds instead of minutes.
+ * Timing knobs. The defaults suit real publishing; TOPN_LEASE_MS, TOPN_POLL_MS, TOPN_RETRY_BASE_MS and
+ * TOPN_OUTCOME_RETRY_MS exist so tests and benchmarks can run crash recovery, back-off and a refusing
+ * database in seconds instead of minutes.
  */
 export function tuningFromEnv(env: NodeJS.ProcessEnv): RunnerTuning {
   return {
@@ -26,5 +30,6 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): RunnerTuning {
       baseMs: num(env, "TOPN_RETRY_BASE_MS", DEFAULT_RETRY.baseMs),
       capMs: num(env, "TOPN_RETRY_CAP_MS", DEFAULT_RETRY.capMs),
     },
+    outcomeRetryMs: num(env, "TOPN_OUTCOME_RETRY_MS", DEFAULT_OUTCOME_RETRY_MS),
   };
 }

@@ -47,7 +47,12 @@ function pauseFor(f: TaskFailure, t: { platform: string; account: string }): Acc
   const resume = `topn accounts --resume ${t.account}`;
   switch (f.kind) {
     case "session_expired":
-      return { kind: f.kind, reason: f.message, fix: `topn login ${t.platform} --account ${t.account}`, forMs: null };
+      return {
+        kind: f.kind,
+        reason: f.message,
+        fix: `topn login ${t.platform} --account ${t.account}`,
+        forMs: null,
+      };
     case "rate_limited":
       return {
         kind: f.kind,

@@ -6,7 +6,7 @@ import { isOwnerDead, machineName, newOwnerId } from "../owner.js";
 import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../platform.js";
 import { artifactsDir } from "../store/home.js";
 import type { AccountStore, ClaimScope, Lease, PacingDefaults, Task, TaskStore } from "../store/types.js";
-import { DEFAULT_LEASE_MS, DEFAULT_POLL_MS } from "./config.js";
+import { DEFAULT_LEASE_MS, DEFAULT_OUTCOME_RETRY_MS, DEFAULT_POLL_MS } from "./config.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
 export type RunnerEvent =
@@ -20,7 +20,7 @@ export type RunnerEvent =
   | { type: "handed-back"; task: Task }
   | { type: "recovered"; task: Task }
   /** The database refused a write the runner keeps trying (busy, disk full): said once per task and kind. */
-  | { type: "store-trouble"; task: Task; what: string; error: string };
+  | { type: "store-trouble"; task?: Task; what: string; error: string };
 
 export interface RunnerOptions {
   tasks: TaskStore;
@@ -90,7 +90,6 @@ interface Job {
   renewedAt: { mono: number; wall: number };
 }
 
-const DEFAULT_OUTCOME_RETRY_MS = 5 * 60_000;
 const NO_PACING: PacingDefaults = { gapMs: 0, dailyCap: 0 };
 /** Which accounts this machine can publish for is read again this often (sessions come and go). */
 const SCOPE_REFRESH_MS = 5_000;
@@ -143,17 +142,37 @@ export class Runner {
     this.summary = emptySummary();
     const recoverEvery = Math.max(250, Math.floor(this.leaseMs / 2));
     let lastRecovery = Number.NEGATIVE_INFINITY;
+    let troubleSince: number | null = null;
+    let backoff = 250;
     try {
       while (!this.stopping) {
         this.stats.wakeUps++;
-        if (performance.now() - lastRecovery >= recoverEvery) {
-          await this.recover();
-          lastRecovery = performance.now();
+        let waitMs: number | null;
+        try {
+          if (performance.now() - lastRecovery >= recoverEvery) {
+            await this.recover();
+            lastRecovery = performance.now();
+          }
+          await this.refreshScope();
+          const filled = await this.fill(mode.only);
+          waitMs = filled.waitMs;
+          if (this.stopping) break;
+          if (this.jobs.size === 0 && filled.claimed === 0 && (await this.finished(mode, waitMs))) break;
+          troubleSince = null;
+          backoff = 250;
+        } catch (e) {
+          // The database is busy, locked by a frozen process, full or unreachable: say so once, keep the running
+          // jobs going, and try again with a growing pause; past the outcome budget, give up loudly.
+          if (!isSystemError(e)) throw e;
+          const now = performance.now();
+          if (troubleSince === null) {
+            troubleSince = now;
+            this.emit({ type: "store-trouble", what: "the queue", error: firstLine(e) });
+          } else if (now - troubleSince > this.outcomeRetryMs) throw e;
+          await this.sleep(backoff);
+          backoff = Math.min(backoff * 2, 30_000);
+          continue;
         }
-        await this.refreshScope();
-        const { claimed, waitMs } = await this.fill(mode.only);
-        if (this.stopping) break;
-        if (this.jobs.size === 0 && claimed === 0 && (await this.finished(mode, waitMs))) break;
         await this.sleep(this.sleepMs(waitMs, recoverEvery - (performance.now() - lastRecovery)));
       }
       await this.drain();
@@ -166,7 +185,8 @@ export class Runner {
     if (this.fatal !== null) throw this.fatal;
     // A retry that another runner finished for us is no longer pending.
     const pending: number[] = [];
-    for (const id of new Set(this.summary.retrying)) if ((await this.tasks.get(id))?.status === "queued") pending.push(id);
+    for (const id of new Set(this.summary.retrying))
+      if ((await this.tasks.get(id))?.status === "queued") pending.push(id);
     this.summary.retrying = pending;
     return this.summary;
   }
@@ -196,9 +216,15 @@ export class Runner {
       job.handedBack = true;
       job.abort.abort(new TaskFailure("lease_lost", "shutdown", "topn is stopping"));
       const t = await this.tasks
-        .requeue(job.lease, 0, `handed back: topn was stopped before attempt ${job.task.attempts} finished`, undefined, {
-          refund: true,
-        })
+        .requeue(
+          job.lease,
+          0,
+          `handed back: topn was stopped before attempt ${job.task.attempts} finished`,
+          undefined,
+          {
+            refund: true,
+          },
+        )
         .catch((e: unknown) => {
           // The lease stays ours and expires; the next runner recovers the task (our pid is gone by then).
           this.emit({ type: "store-trouble", task: job.task, what: "the hand-back", error: firstLine(e) });
@@ -230,7 +256,8 @@ export class Runner {
   private sleepMs(waitMs: number | null, recoveryInMs: number): number {
     const full = this.jobs.size >= this.concurrency;
     // Claimable now but no room: a job of ours ending wakes us.
-    const untilClaimable = full || waitMs === null ? this.pollMs : waitMs === 0 ? Math.min(this.pollMs, 25) : waitMs;
+    const untilClaimable =
+      full || waitMs === null ? this.pollMs : waitMs === 0 ? Math.min(this.pollMs, 25) : waitMs;
     return Math.max(1, Math.min(untilClaimable, this.pollMs, Math.max(recoveryInMs, 1)));
   }
 
@@ -239,7 +266,8 @@ export class Runner {
     const dead = owners.filter((o) => o !== this.owner && isOwnerDead(o));
     // Leases of our own live jobs are never taken back, however late their heartbeat (a paused process).
     const keep = [...this.jobs.values()].map((j) => j.lease.token);
-    for (const task of await this.tasks.recover({ deadOwners: dead, keep })) this.emit({ type: "recovered", task });
+    for (const task of await this.tasks.recover({ deadOwners: dead, keep }))
+      this.emit({ type: "recovered", task });
   }
 
   /** Which accounts this machine can publish for, per platform that knows sessions. */
@@ -250,10 +278,12 @@ export class Runner {
     const holds = await this.tasks.holds(this.pacing);
     const known = this.opts.accounts ? await this.opts.accounts.list() : [];
     const byPlatform = new Map<string, Set<string>>();
-    for (const { platform, account } of [...holds, ...known.map((a) => ({ platform: a.platform, account: a.name }))]) {
-      let set = byPlatform.get(platform);
-      if (!set) byPlatform.set(platform, (set = new Set()));
-      set.add(account);
+    for (const { platform, account } of [
+      ...holds,
+      ...known.map((a) => ({ platform: a.platform, account: a.name })),
+    ]) {
+      const set = byPlatform.get(platform) ?? new Set<string>();
+      byPlatform.set(platform, set.add(account));
     }
     const scope: Record<string, string[]> = {};
     for (const [name, accounts] of byPlatform) {
@@ -279,7 +309,9 @@ export class Runner {
    * Claim while there is room and the database says a task is claimable now. The read comes first, so a
    * runner waiting on a busy account takes no write lock at all.
    */
-  private async fill(only: readonly number[] | undefined): Promise<{ claimed: number; waitMs: number | null }> {
+  private async fill(
+    only: readonly number[] | undefined,
+  ): Promise<{ claimed: number; waitMs: number | null }> {
     const scope = this.claimScope(only);
     let claimed = 0;
     for (;;) {
@@ -335,7 +367,8 @@ export class Runner {
     const at = { mono: performance.now(), wall: Date.now() };
     const ok = await this.tasks.heartbeat(job.lease, this.leaseMs);
     if (ok) job.renewedAt = at;
-    else job.abort.abort(new TaskFailure("lease_lost", "lease", "the lease was taken over by another runner"));
+    else
+      job.abort.abort(new TaskFailure("lease_lost", "lease", "the lease was taken over by another runner"));
     return ok;
   }
 
@@ -349,7 +382,9 @@ export class Runner {
       if (beating || job.handedBack || job.abort.signal.aborted) return;
       beating = true;
       this.renew(job)
-        .catch((e: unknown) => this.emit({ type: "store-trouble", task, what: "the lease renewal", error: firstLine(e) }))
+        .catch((e: unknown) =>
+          this.emit({ type: "store-trouble", task, what: "the lease renewal", error: firstLine(e) }),
+        )
         .finally(() => {
           beating = false;
         });
@@ -378,9 +413,14 @@ export class Runner {
           attempt = await this.tasks.checkpoint(job.lease, patch);
         } catch (e) {
           // The step happened but its record did not: stop before the next step, retry the task later.
-          throw new TaskFailure("transient", patch.checkpoint, `the database refused the checkpoint: ${firstLine(e)}`);
+          throw new TaskFailure(
+            "transient",
+            patch.checkpoint,
+            `the database refused the checkpoint: ${firstLine(e)}`,
+          );
         }
-        if (attempt === undefined) throw new TaskFailure("lease_lost", patch.checkpoint, "the lease was taken over");
+        if (attempt === undefined)
+          throw new TaskFailure("lease_lost", patch.checkpoint, "the lease was taken over");
         this.emit({ type: "progress", task, message: patch.message ?? patch.checkpoint });
       },
     };
@@ -419,7 +459,8 @@ export class Runner {
       try {
         return await write();
       } catch (e) {
-        if (performance.now() + delay > deadline) throw new UnrecordedOutcome(job.task.id, what, firstLine(e));
+        if (performance.now() + delay > deadline)
+          throw new UnrecordedOutcome(job.task.id, what, firstLine(e));
         if (!said) this.emit({ type: "store-trouble", task: job.task, what, error: firstLine(e) });
         said = true;
         await sleep(delay);
@@ -537,8 +578,22 @@ function sinceRenewal(job: Job): number {
   return Math.max(performance.now() - job.renewedAt.mono, Date.now() - job.renewedAt.wall);
 }
 
+/** An error from the database or the system (it carries a code: SQLITE_BUSY, ECONNRESET, 57P01…), not a bug. */
+function isSystemError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code !== "";
+}
+
 function emptySummary(): RunSummary {
-  return { succeeded: [], failed: [], retrying: [], held: [], handedBack: [], unrecorded: [], interrupted: false };
+  return {
+    succeeded: [],
+    failed: [],
+    retrying: [],
+    held: [],
+    handedBack: [],
+    unrecorded: [],
+    interrupted: false,
+  };
 }
 
 /** The message stored and shown for a failure: the cause, then what the person should do. */

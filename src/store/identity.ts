@@ -8,7 +8,9 @@ export const pathKey = (file: string): string => `path:${file}`;
 /** Messages for refused retries, shared by both engines so the same situation reads the same. */
 export function supersededBy(id: number, newer: { id: number; status: string }): string {
   const what =
-    newer.status === "succeeded" ? "already published this file's article" : `is ${newer.status} for the same article`;
+    newer.status === "succeeded"
+      ? "already published this file's article"
+      : `is ${newer.status} for the same article`;
   return `task ${id} is superseded: the newer task ${newer.id} ${what}`;
 }
 

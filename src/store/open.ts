@@ -7,6 +7,8 @@ export interface OpenOptions {
   home: string;
   /** postgres://… ; empty or undefined: the SQLite file in `home`. */
   databaseUrl?: string | undefined;
+  /** SQLite: how long a statement waits for another process's write lock (TOPN_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number | undefined;
 }
 
 export async function openStore(opts: OpenOptions): Promise<Store> {
@@ -16,5 +18,8 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
   }
   // better-sqlite3 is loaded only by commands that need the database.
   const { openSqliteStore } = await import("./sqlite/open.js");
-  return openSqliteStore(opts.home);
+  return openSqliteStore(
+    opts.home,
+    opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: opts.busyTimeoutMs },
+  );
 }

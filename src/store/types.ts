@@ -272,7 +272,11 @@ export interface TaskStore {
   /** Finished tasks (and their events) older than `olderThanMs`; never the article records. Returns their ids. */
   prune(olderThanMs: number): Promise<number[]>;
   /** The article a file (or any of its aliases) became for this account. */
-  articleForFile(platform: string, account: string, files: readonly string[]): Promise<ArticleRecord | undefined>;
+  articleForFile(
+    platform: string,
+    account: string,
+    files: readonly string[],
+  ): Promise<ArticleRecord | undefined>;
   article(platform: string, account: string, articleId: string): Promise<ArticleRecord | undefined>;
   /** Every article of the account (sync: which files are gone). */
   articles(platform: string, account: string): Promise<ArticleRecord[]>;
@@ -324,7 +328,11 @@ export interface AccountStore {
   remove(platform: string, name: string): Promise<boolean>;
   /** Lift a pause; false when the account was not paused. */
   resume(platform: string, name: string): Promise<boolean>;
-  setPacing(platform: string, name: string, pacing: { gapMs?: number | null; dailyCap?: number | null }): Promise<void>;
+  setPacing(
+    platform: string,
+    name: string,
+    pacing: { gapMs?: number | null; dailyCap?: number | null },
+  ): Promise<void>;
   setDefault(platform: string, name: string): Promise<void>;
   /** This machine holds sessions for exactly `accounts` of `platform` (a runner says so as it runs). */
   registerHost(host: string, platform: string, accounts: readonly string[]): Promise<void>;

@@ -8,7 +8,7 @@ export function parseDuration(text: string, what: string): number {
   if (/^\d+$/.test(t)) return Number(t) * 1000;
   const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== t) {
-    throw new UsageError(`${what} "${text}" is not a duration`, 'write it like 90s, 5m, 2h, 1d or 1h30m');
+    throw new UsageError(`${what} "${text}" is not a duration`, "write it like 90s, 5m, 2h, 1d or 1h30m");
   }
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
 }

@@ -30,7 +30,10 @@ export function holdOf(
   }
   if (task.mode === "draft" || task.runAt > opts.now) return null;
   if (hold.capUntil !== null) {
-    return { line: `held: the account's daily cap is reached; runs at ${formatTime(hold.capUntil)}`, until: hold.capUntil };
+    return {
+      line: `held: the account's daily cap is reached; runs at ${formatTime(hold.capUntil)}`,
+      until: hold.capUntil,
+    };
   }
   if (hold.gapUntil !== null) {
     return {

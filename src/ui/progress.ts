@@ -9,6 +9,11 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
       out(JSON.stringify(eventRecord(e)));
       return;
     }
+    if (e.type === "store-trouble") {
+      const whose = e.task ? ` for task ${e.task.id}` : "";
+      out(`${chalk.yellow("database trouble")}  could not write ${e.what}${whose}: ${e.error}; trying again`);
+      return;
+    }
     const t = e.task;
     const who = chalk.bold(`#${t.id}`) + ` ${displayFile(t.file, opts.cwd)}`;
     switch (e.type) {
@@ -30,6 +35,9 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
         // The stored error line, as `topn tasks` and `topn show` print it.
         out(`${who}  ${colourStatus("failed")}  ${errorLine(t) ?? ""}`);
         break;
+      case "held":
+        out(`${who}  ${chalk.yellow("held")}  account paused — ${e.failure.message}; fix: ${e.fix}`);
+        break;
       case "abandoned":
         out(`${who}  ${chalk.gray("abandoned")}  ${e.reason}`);
         break;
@@ -44,6 +52,8 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
 }
 
 function eventRecord(e: RunnerEvent) {
+  if (e.type === "store-trouble")
+    return { event: e.type, id: e.task?.id ?? null, what: e.what, error: e.error };
   const base = {
     event: e.type,
     id: e.task.id,
@@ -66,6 +76,8 @@ function eventRecord(e: RunnerEvent) {
       };
     case "failed":
       return { ...base, kind: e.failure.kind, step: e.failure.step, message: describe(e.failure) };
+    case "held":
+      return { ...base, kind: e.failure.kind, message: e.failure.message, fix: e.fix };
     case "abandoned":
       return { ...base, message: e.reason };
     default:

@@ -39,7 +39,12 @@ export async function publishFlow(
   let draftId = task.draftId;
   const commit = async (checkpoint: string, message: string, newDraft?: string): Promise<void> => {
     api.checkAborted(checkpoint);
-    await ctx.checkpoint({ checkpoint, message, state: { ...state }, ...(newDraft ? { draftId: newDraft } : {}) });
+    await ctx.checkpoint({
+      checkpoint,
+      message,
+      state: { ...state },
+      ...(newDraft ? { draftId: newDraft } : {}),
+    });
   };
 
   const me = asRecord(
@@ -138,7 +143,10 @@ export async function publishFlow(
   }
 
   await bindTopics(api, id, article.topics.slice(0, MAX_TOPICS), topicsOf(draft));
-  await commit("topics_bound", article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics");
+  await commit(
+    "topics_bound",
+    article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics",
+  );
 
   await commit("publishing", "publishing");
   let articleId = id;

@@ -24,6 +24,9 @@ export function simEnv(sim: Simulator, home: string): NodeJS.ProcessEnv {
     TOPN_HEADLESS: "1",
     // Never the real keychain.
     TOPN_CREDENTIAL_STORE: "file",
+    // No pacing unless a test asks for it.
+    TOPN_GAP: "0",
+    TOPN_CAP: "0",
   };
 }
 

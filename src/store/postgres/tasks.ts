@@ -345,11 +345,13 @@ export class PgTaskStore implements TaskStore {
            AND NOT (lease_token = ANY(@keep::text[])) LIMIT 1`,
       ),
       // The expiry is tested inside the write, on the row it locked: a lease renewed since is not taken, and
-      // a row another recovering runner holds is left to it.
+      // a row another recovering runner holds is left to it. The task keeps its run_at: it was first in line
+      // when it was claimed.
       recover: q(
         `WITH gone AS (
            SELECT id, lease_owner,
-             'runner ' || lease_owner || ' stopped during its attempt (lease expired or process gone)' AS why
+             'runner ' || lease_owner || ' stopped during attempt ' || attempts
+               || ' (lease expired or process gone)' AS why
            FROM tasks
            WHERE status = 'running' AND (lease_expires_at < NOW OR lease_owner = ANY(@dead::text[]))
              AND NOT (lease_token = ANY(@keep::text[]))
@@ -358,7 +360,7 @@ export class PgTaskStore implements TaskStore {
          ), back AS (
            UPDATE tasks SET
              status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-             run_at = NOW, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
              error_kind = CASE WHEN attempts >= max_attempts THEN 'interrupted' ELSE error_kind END,
              error_step = CASE WHEN attempts >= max_attempts THEN coalesce(checkpoint, 'start') ELSE error_step END,
              error_message = CASE WHEN attempts >= max_attempts THEN gone.why ELSE error_message END,

@@ -102,13 +102,19 @@ export class SqliteAccountStore implements AccountStore {
            gap_ms = CASE WHEN @setGap THEN excluded.gap_ms ELSE accounts.gap_ms END,
            daily_cap = CASE WHEN @setCap THEN excluded.daily_cap ELSE accounts.daily_cap END`,
       ),
-      clearDefault: db.prepare<[string]>("UPDATE accounts SET is_default = 0 WHERE platform = ? AND is_default = 1"),
-      setDefault: db.prepare<[string, string]>("UPDATE accounts SET is_default = 1 WHERE platform = ? AND name = ?"),
+      clearDefault: db.prepare<[string]>(
+        "UPDATE accounts SET is_default = 0 WHERE platform = ? AND is_default = 1",
+      ),
+      setDefault: db.prepare<[string, string]>(
+        "UPDATE accounts SET is_default = 1 WHERE platform = ? AND name = ?",
+      ),
       host: p(
         `INSERT INTO hosts (platform, account, host, seen_at) VALUES (@platform, @account, @host, NOW)
          ON CONFLICT (platform, account, host) DO UPDATE SET seen_at = excluded.seen_at`,
       ),
-      unsetHost: db.prepare("DELETE FROM hosts WHERE platform = @platform AND account = @account AND host = @host"),
+      unsetHost: db.prepare(
+        "DELETE FROM hosts WHERE platform = @platform AND account = @account AND host = @host",
+      ),
       dropHost: db.prepare(
         `DELETE FROM hosts WHERE platform = @platform AND host = @host
            AND account NOT IN (SELECT value FROM json_each(@accounts))`,
@@ -129,7 +135,9 @@ export class SqliteAccountStore implements AccountStore {
     name: string,
     check: { state: string; expiresAt?: number | null },
   ): Promise<void> {
-    await this.write(() => this.s.check.run({ platform, name, state: check.state, expiresAt: check.expiresAt ?? null }));
+    await this.write(() =>
+      this.s.check.run({ platform, name, state: check.state, expiresAt: check.expiresAt ?? null }),
+    );
   }
 
   async list(platform?: string): Promise<Account[]> {

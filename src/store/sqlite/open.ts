@@ -8,10 +8,10 @@ import { retryBusy, type Sql } from "./sql.js";
 import { SqliteTaskStore } from "./tasks.js";
 
 /** Open the raw connection with topn's pragmas; exported for migration tests. */
-export function openConnection(path: string): Database.Database {
+export function openConnection(path: string, busyTimeoutMs = 5000): Database.Database {
   const db = new Database(path);
   // Another topn may hold the write lock for a few ms (a claim, a checkpoint); wait instead of failing.
-  db.pragma("busy_timeout = 5000");
+  db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
   db.pragma("journal_mode = WAL");
   // better-sqlite3 leaves WAL at NORMAL, where a power loss can undo the commit that recorded a draft id.
   db.pragma("synchronous = FULL");
@@ -22,13 +22,15 @@ export function openConnection(path: string): Database.Database {
 export interface SqliteOptions {
   /** A clock for tests (pacing, leases): every time the database compares comes from it. */
   clock?: () => number;
+  /** How long one statement waits for another process's write lock (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 export function openSqliteStore(home: string, opts: SqliteOptions = {}): Store {
   const path = databasePath(home);
   let db: Database.Database;
   try {
-    db = openConnection(path);
+    db = openConnection(path, opts.busyTimeoutMs);
   } catch (e) {
     throw new UsageError(
       `cannot open ${path}: ${(e as Error).message}`,

@@ -21,7 +21,10 @@ export function isTransientSqliteError(e: unknown): boolean {
  * growing pause (0.1, 0.2, 0.4, 0.8, 1.6 s) before the error reaches the caller. Anything else (disk full,
  * I/O error, a constraint) is not retried here: the caller decides.
  */
-export async function retryBusy<T>(fn: () => T, delays: readonly number[] = [100, 200, 400, 800, 1600]): Promise<T> {
+export async function retryBusy<T>(
+  fn: () => T,
+  delays: readonly number[] = [100, 200, 400, 800, 1600],
+): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return fn();

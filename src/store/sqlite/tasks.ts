@@ -205,9 +205,10 @@ export class SqliteTaskStore implements TaskStore {
                      ORDER BY t.run_at, t.id LIMIT 1)
          RETURNING *`,
       ),
-      nextClaimAt: p(
-        `SELECT min(${ELIGIBLE_AT}) - NOW AS wait FROM ${CLAIMABLE_FROM}`,
-      ) as Database.Statement<Record<string, unknown>, { wait: number | null }>,
+      nextClaimAt: p(`SELECT min(${ELIGIBLE_AT}) - NOW AS wait FROM ${CLAIMABLE_FROM}`) as Database.Statement<
+        Record<string, unknown>,
+        { wait: number | null }
+      >,
       heartbeat: p(`UPDATE tasks SET lease_expires_at = NOW + @leaseMs WHERE ${lease}`),
       checkpoint: p(
         `UPDATE tasks SET checkpoint = @checkpoint, draft_id = coalesce(@draftId, draft_id), url = coalesce(@url, url),
@@ -241,8 +242,12 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE articles SET file = NULL
          WHERE platform = @platform AND account = @account AND file = @file AND article_id <> @articleId`,
       ),
-      published: p("INSERT INTO publishes (platform, account, task_id, at) VALUES (@platform, @account, @id, NOW)"),
-      clearStrikes: db.prepare("UPDATE accounts SET strikes = 0 WHERE platform = @platform AND name = @account AND strikes > 0"),
+      published: p(
+        "INSERT INTO publishes (platform, account, task_id, at) VALUES (@platform, @account, @id, NOW)",
+      ),
+      clearStrikes: db.prepare(
+        "UPDATE accounts SET strikes = 0 WHERE platform = @platform AND name = @account AND strikes > 0",
+      ),
       requeue: p(
         `UPDATE tasks SET status = 'queued', run_at = coalesce(NOW + @delayMs, run_at), lease_owner = NULL, lease_token = NULL,
            lease_expires_at = NULL, attempts = attempts - @refund, error_kind = @kind, error_step = @step,
@@ -271,15 +276,19 @@ export class SqliteTaskStore implements TaskStore {
         "SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL",
       ),
       recoverable: p(
-        `SELECT id, lease_token, lease_owner FROM tasks
+        `SELECT id, lease_token, lease_owner, attempts FROM tasks
          WHERE status = 'running' AND (lease_expires_at < NOW OR lease_owner IN (SELECT value FROM json_each(@dead)))
            AND lease_token NOT IN (SELECT value FROM json_each(@keep))`,
-      ) as Database.Statement<Record<string, unknown>, { id: number; lease_token: string; lease_owner: string }>,
+      ) as Database.Statement<
+        Record<string, unknown>,
+        { id: number; lease_token: string; lease_owner: string; attempts: number }
+      >,
       // The expiry is tested again here, inside the write: a lease renewed since the read is not taken.
+      // The task keeps its run_at: it was first in line when it was claimed.
       recover: p(
         `UPDATE tasks SET
            status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-           run_at = NOW, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+           lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
            error_kind = CASE WHEN attempts >= max_attempts THEN 'interrupted' ELSE error_kind END,
            error_step = CASE WHEN attempts >= max_attempts THEN coalesce(checkpoint, 'start') ELSE error_step END,
            error_message = CASE WHEN attempts >= max_attempts THEN @why ELSE error_message END,
@@ -315,7 +324,9 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE tasks SET status = 'cancelled', finished_at = NOW, updated_at = NOW
          WHERE id = @id AND status IN ('queued', 'failed') RETURNING *`,
       ),
-      reschedule: p("UPDATE tasks SET run_at = @runAt, updated_at = NOW WHERE id = @id AND status = 'queued' RETURNING *"),
+      reschedule: p(
+        "UPDATE tasks SET run_at = @runAt, updated_at = NOW WHERE id = @id AND status = 'queued' RETURNING *",
+      ),
       prunable: p(
         `SELECT id FROM tasks WHERE status IN ('succeeded', 'failed', 'cancelled')
            AND coalesce(finished_at, updated_at) < NOW - @olderThanMs ORDER BY id`,
@@ -354,7 +365,9 @@ export class SqliteTaskStore implements TaskStore {
     const atomic = opts.atomic ?? true;
     const run = () => {
       const outcomes = tasks.map((t) => this.enqueueOne(t));
-      const conflicts = outcomes.flatMap((o, index) => (o.kind === "active" ? [{ index, id: o.id, status: o.status }] : []));
+      const conflicts = outcomes.flatMap((o, index) =>
+        o.kind === "active" ? [{ index, id: o.id, status: o.status }] : [],
+      );
       if (atomic && conflicts.length > 0) throw new EnqueueConflict(conflicts);
       return outcomes;
     };
@@ -386,8 +399,13 @@ export class SqliteTaskStore implements TaskStore {
       if (article.file !== t.file) this.s.moveArticle.run(t.file, t.platform, t.account, article.article_id);
       return { kind: "unchanged", articleId: article.article_id, url: article.url };
     }
-    const draftId = articleId ?? (t.forceNew ? null : (this.s.leftoverDraft.get(t.platform, t.account, identity)?.draft_id ?? null));
-    const state = { ...(t.state ?? {}), ...(article?.state === "published" ? { updates: article.article_id } : {}) };
+    const draftId =
+      articleId ??
+      (t.forceNew ? null : (this.s.leftoverDraft.get(t.platform, t.account, identity)?.draft_id ?? null));
+    const state = {
+      ...(t.state ?? {}),
+      ...(article?.state === "published" ? { updates: article.article_id } : {}),
+    };
     const row = this.s.insert.get({
       platform: t.platform,
       account: t.account,
@@ -406,16 +424,23 @@ export class SqliteTaskStore implements TaskStore {
     }) as TaskRow;
     const now = this.s.now.get()!.now;
     const when = row.run_at > now ? `scheduled for ${new Date(row.run_at).toISOString()}` : "queued";
-    const what = article ? `updates ${article.url ?? article.article_id}` : articleId ? `updates article ${articleId}` : "new article";
+    const what = article
+      ? `updates ${article.url ?? article.article_id}`
+      : articleId
+        ? `updates article ${articleId}`
+        : "new article";
     this.event(row.id, "queued", 0, `${when} (account ${t.account}; ${what})`);
     return { kind: "queued", task: toTask(row) };
   }
 
   async claim(req: ClaimRequest): Promise<Task | undefined> {
     return this.write(() => {
-      const row = this.s.claim.get({ ...scopeParams(req), owner: req.owner, token: req.token, leaseMs: req.leaseMs }) as
-        | TaskRow
-        | undefined;
+      const row = this.s.claim.get({
+        ...scopeParams(req),
+        owner: req.owner,
+        token: req.token,
+        leaseMs: req.leaseMs,
+      }) as TaskRow | undefined;
       if (!row) return undefined;
       this.event(row.id, "running", row.attempts, `attempt ${row.attempts} of ${row.max_attempts} started`);
       return toTask(row);
@@ -450,9 +475,12 @@ export class SqliteTaskStore implements TaskStore {
 
   async succeed(lease: Lease, outcome: Outcome): Promise<Task | undefined> {
     return this.write(() => {
-      const row = this.s.succeed.get({ ...lease, url: outcome.url, articleId: outcome.articleId, state: outcome.state }) as
-        | TaskRow
-        | undefined;
+      const row = this.s.succeed.get({
+        ...lease,
+        url: outcome.url,
+        articleId: outcome.articleId,
+        state: outcome.state,
+      }) as TaskRow | undefined;
       if (!row) return undefined;
       const base = { platform: row.platform, account: row.account, id: row.id, articleId: outcome.articleId };
       this.s.remember.run({
@@ -469,7 +497,8 @@ export class SqliteTaskStore implements TaskStore {
         this.s.published.run(base);
         this.s.clearStrikes.run(base);
       }
-      const what = outcome.state === "draft" ? `saved as a draft: ${outcome.url}` : `published: ${outcome.url}`;
+      const what =
+        outcome.state === "draft" ? `saved as a draft: ${outcome.url}` : `published: ${outcome.url}`;
       this.event(row.id, "succeeded", row.attempts, what);
       return toTask(row);
     });
@@ -549,8 +578,10 @@ export class SqliteTaskStore implements TaskStore {
     return this.write(() => {
       const out: Task[] = [];
       for (const r of this.s.recoverable.all(params)) {
-        const why = `runner ${r.lease_owner} stopped during its attempt (lease expired or process gone)`;
-        const row = this.s.recover.get({ ...params, id: r.id, token: r.lease_token, why }) as TaskRow | undefined;
+        const why = `runner ${r.lease_owner} stopped during attempt ${r.attempts} (lease expired or process gone)`;
+        const row = this.s.recover.get({ ...params, id: r.id, token: r.lease_token, why }) as
+          | TaskRow
+          | undefined;
         if (!row) continue;
         this.event(
           row.id,
@@ -596,7 +627,8 @@ export class SqliteTaskStore implements TaskStore {
         if (!t) throw new TransitionRefused(id, "missing", `task ${id} does not exist`);
         if (t.status === "running") throw new TransitionRefused(id, t.status, `task ${id} is running`);
         if (t.status === "queued") throw new TransitionRefused(id, t.status, `task ${id} is already queued`);
-        if (t.status === "succeeded") throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
+        if (t.status === "succeeded")
+          throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
         const newer = this.s.newer.get({
           platform: t.platform,
           account: t.account,
