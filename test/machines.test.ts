@@ -116,7 +116,7 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
   const accounts = ["a", "b", "c", "d"];
   const files: Record<string, FakeBehaviour> = {};
   const tasks = Array.from({ length: 60 }, (_, i) => {
-    files[`${i}.md`] = { delayMs: 120 };
+    files[`${i}.md`] = { delayMs: 200 };
     return newTask({ account: accounts[i % 4]!, file: `/posts/${i}.md` });
   });
   w.script(files);
@@ -128,20 +128,23 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
   const byPid = new Map([m1, m2, m3].map((m) => [m.pid, m]));
 
   // Kill m1 while one of its jobs is between its draft and its publish.
-  await waitFor(
-    "m1 to be in the middle of its third job",
-    () => {
-      const mine = w.log().filter((l) => l.pid === m1.pid);
-      const started = mine.filter((l) => l.event === "start");
-      const ended = new Set(mine.filter((l) => l.event !== "start").map((l) => `${l.task}/${l.attempt}`));
-      return started.length >= 3 && started.some((l) => !ended.has(`${l.task}/${l.attempt}`));
+  // Kill m1 once it has done some work and holds a job past its draft (the database says so).
+  const drafted = await waitFor(
+    "m1 to be between a draft and its publish",
+    async () => {
+      if (w.log().filter((l) => l.pid === m1.pid && l.event === "start").length < 3) return undefined;
+      const running = await store.tasks.list({ status: "running" });
+      const mine = running.filter((r) => r.leaseOwner?.split(":")[1] === String(m1.pid) && r.draftId);
+      return mine.length > 0 ? mine.map((r) => r.id) : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 5 },
   );
+  // m1's jobs end no later than this: nothing of it runs after the signal, and nothing else can take its
+  // accounts before it is gone (same clock: all "machines" share this host).
+  const killedAt = Date.now();
   m1.kill("SIGKILL");
   const killed = await m1.exited;
   assert.equal(killed.signal, "SIGKILL");
-  const killedAt = Date.now();
 
   await waitFor("every task to succeed", async () => (await statuses(store))["succeeded"] === 60, {
     timeoutMs: 90_000,
@@ -153,9 +156,10 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
 
   const log = w.log();
   const jobs = attempts(log, new Map([[m1.pid, killedAt]]));
+  // m1 ran up to three accounts at once: the kill cut each of those jobs short.
   const interrupted = jobs.filter((j) => !j.finished);
-  assert.equal(interrupted.length, 1, "the kill cut exactly one job short");
-  assert.equal(byPid.get(interrupted[0]!.pid), m1);
+  assert.ok(interrupted.length >= 1, "the kill cut a job short");
+  for (const j of interrupted) assert.equal(byPid.get(j.pid), m1);
 
   // Every article once.
   const published = jobs.filter((j) => j.finished).map((j) => j.task);
@@ -164,10 +168,14 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
     ids,
     "each task published exactly once",
   );
-  const redo = jobs.filter((j) => j.task === interrupted[0]!.task && j.finished);
-  assert.notEqual(byPid.get(redo[0]!.pid), m1, "another machine finished what m1 started");
-  const resumed = log.find((l) => l.task === interrupted[0]!.task && l.event === "start" && l.pid !== m1.pid);
-  assert.equal(resumed?.resumed, true, "and resumed m1's draft instead of making a second article");
+  for (const cut of interrupted) {
+    const redo = jobs.find((j) => j.task === cut.task && j.finished)!;
+    assert.notEqual(byPid.get(redo.pid), m1, "another machine finished what m1 started");
+  }
+  for (const id of drafted) {
+    const resumed = log.find((l) => l.task === id && l.event === "start" && l.pid !== m1.pid);
+    assert.equal(resumed?.resumed, true, `task ${id} resumed m1's draft instead of making a second article`);
+  }
 
   // Tasks only claimed by machines holding their account's session.
   for (const j of jobs) {
@@ -178,7 +186,10 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
   for (const acct of accounts) {
     const mine = jobs.filter((j) => j.account === acct).sort((x, y) => x.start - y.start);
     for (let i = 1; i < mine.length; i++) {
-      assert.ok(mine[i]!.start >= mine[i - 1]!.end, `account ${acct} ran two jobs at once`);
+      assert.ok(
+        mine[i]!.start >= mine[i - 1]!.end,
+        `account ${acct} ran two jobs at once: ${JSON.stringify([mine[i - 1], mine[i]])}`,
+      );
     }
   }
   // All three did work, and accounts ran in parallel.
@@ -187,13 +198,14 @@ test("three machines, one PostgreSQL: 60 articles over 4 accounts, one machine k
     jobs.some((x) => jobs.some((y) => x.account !== y.account && x.start < y.end && y.start < x.end)),
     "different accounts ran in parallel",
   );
-  // Nothing stuck, and the killed attempt was counted on the task that met it.
+  // Nothing stuck, and each killed attempt was counted on the task that met it.
   assert.deepEqual(await statuses(store), { succeeded: 60 });
-  const victim = (await store.tasks.get(interrupted[0]!.task))!;
-  assert.equal(victim.attempts, 2);
-  assert.ok(
-    (await store.tasks.events(victim.id)).some((e) => /^recovered: runner .* stopped/.test(e.message)),
-  );
+  for (const cut of interrupted) {
+    const victim = (await store.tasks.get(cut.task))!;
+    assert.equal(victim.attempts, 2);
+    const events = await store.tasks.events(victim.id);
+    assert.ok(events.some((e) => /^recovered: runner .* stopped during attempt 1/.test(e.message)));
+  }
   // Each machine told the others which accounts it can publish for (its sessions stayed in its TOPN_HOME).
   const hosts = await adminQuery(
     url!,
