@@ -275,6 +275,39 @@ both("stop(): jobs still running after the grace period are aborted and handed b
   assert.ok(events.some((e) => e.type === "handed-back"));
 });
 
+both("run() returns only after the hand-back is written: a caller that closes the store then loses nothing", async (t, e) => {
+  const { home, store } = await e.open(t);
+  const { started, release } = jobStarted();
+  const p = platform(
+    (_snap, ctx) =>
+      new Promise((_res, rej) => {
+        release();
+        ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason));
+      }),
+  );
+  const [id] = await enqueueIds(store, [task()]);
+  // A slow hand-back write (a remote database): the aborted job ends long before it is recorded.
+  const tasks = new Proxy(store.tasks, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop !== "requeue") return value.bind(target);
+      return async (...args: unknown[]) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const { r } = runner({ ...store, tasks }, home, p, { tasks });
+  const done = r.run();
+  await started;
+  // As the signal handler does: stop without waiting for it; the caller waits for run() alone.
+  void r.stop(0);
+  const summary = await done;
+  assert.deepEqual(summary.handedBack, [id]);
+  assert.equal((await store.tasks.get(id!))!.status, "queued", "written before run() returned");
+});
+
 both("a job whose lease was taken over sends no further request and records nothing", async (t, e) => {
   const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
