@@ -3,6 +3,7 @@
 // fresh schema per test inside it (ids start at 1, nothing leaks between tests). When it is not available
 // the PostgreSQL variants are skipped with the reason in the test output.
 import { after, type TestContext, test } from "node:test";
+import pg from "pg";
 import { openPostgresStore } from "../../src/store/postgres/open.js";
 import { openConnection, openSqliteStore } from "../../src/store/sqlite/open.js";
 import type { Store } from "../../src/store/types.js";
@@ -21,6 +22,11 @@ export interface Opened {
   url?: string;
   /** One statement on a connection of its own, past the store (to show what the database itself refuses). */
   raw(sql: string): Promise<void>;
+  /**
+   * Another process takes the lock every write needs (SQLite's write lock; PostgreSQL: the tasks table in
+   * EXCLUSIVE mode, which lets reads through) and keeps it until the returned function is called.
+   */
+  blockWrites(): Promise<() => Promise<void>>;
 }
 
 export interface OpenOptions {
@@ -53,7 +59,15 @@ const sqlite: Engine = {
         db.close();
       }
     };
-    return { store, home, env: { TOPN_HOME: home }, raw };
+    const blockWrites = async () => {
+      const db = openConnection(store.location);
+      db.exec("BEGIN IMMEDIATE");
+      return async () => {
+        db.exec("ROLLBACK");
+        db.close();
+      };
+    };
+    return { store, home, env: { TOPN_HOME: home }, raw, blockWrites };
   },
   async reopen(t, opened, opts = {}) {
     const store = openSqliteStore(opened.home, opts.clock ? { clock: opts.clock } : {});
@@ -105,7 +119,17 @@ function postgres(): Engine {
       const store = await openPostgresStore(url, opts.clock ? { clock: opts.clock } : {});
       t.after(() => store.close());
       const raw = async (sql: string) => void (await adminQuery(url, sql));
-      return { store, home, url, env: { TOPN_HOME: home, TOPN_DATABASE_URL: url }, raw };
+      const blockWrites = async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query("BEGIN");
+        await c.query("LOCK TABLE tasks IN EXCLUSIVE MODE");
+        return async () => {
+          await c.query("ROLLBACK");
+          await c.end();
+        };
+      };
+      return { store, home, url, env: { TOPN_HOME: home, TOPN_DATABASE_URL: url }, raw, blockWrites };
     },
     async reopen(t, opened, opts = {}) {
       const store = await openPostgresStore(opened.url!, opts.clock ? { clock: opts.clock } : {});
