@@ -29,8 +29,11 @@ export interface DbOptions {
   onRetry?: ((e: unknown) => void) | undefined;
 }
 
-/** Back-off before each retry of a transient error: about 6.5 s in all, enough for a server restart. */
-const DELAYS = [25, 50, 100, 200, 400, 800, 1600, 3200];
+/**
+ * Back-off before each retry of a transient error: about 3 s in all, like SQLite's. Past that the error
+ * reaches the runner, which keeps the queue and the outcomes going with its own, longer patience.
+ */
+const DELAYS = [25, 50, 100, 200, 400, 800, 1600];
 
 export class Db {
   constructor(
