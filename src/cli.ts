@@ -79,6 +79,8 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .option("--force", "publish even if nothing changed since the last publish")
     .option("--draft", "save into the Zhihu draft without publishing (for files marked draft: true)")
     .option("--no-write-back", "do not record the article's URL in the file's front matter")
+    .option("--emoji", "turn :smile: shortcodes into emoji (or emoji: true in the front matter)")
+    .option("--no-captions", "no captions under images")
     .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
     .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
     .option("--json", "print JSON instead of text")
@@ -177,6 +179,8 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .argument("<file>", "Markdown file")
     .option("-o, --out <file>", "HTML output (default: FILE.preview.html)")
     .option("--png <file>", "also take a screenshot with the browser topn uses")
+    .option("--emoji", "turn :smile: shortcodes into emoji (or emoji: true in the front matter)")
+    .option("--no-captions", "no captions under images")
     .action(run(async () => (await import("./commands/preview.js")).previewCommand));
 
   return program;

@@ -64,6 +64,12 @@ export interface PublishResult {
   digest: string;
 }
 
+/** Whose an article named in a file's front matter is, as the account sees it on the platform. */
+export type ArticleOwnership =
+  | { kind: "ours"; url: string; state: "published" | "draft" }
+  | { kind: "missing" }
+  | { kind: "foreign"; owner: string };
+
 export interface Platform {
   readonly name: string;
   /** Publish one task. Throws TaskFailure on failure; anything else is classified as internal. */
@@ -75,18 +81,15 @@ export interface Platform {
    */
   hasSession?(account: string): Promise<boolean>;
   /**
-   * Before a file that names an existing article is enqueued: is that article this account's? Asked live,
-   * so a typo or another account's id is refused at the prompt instead of updating the wrong article.
+   * Before enqueueing a file whose front matter names an article: is it this account's, unknown (deleted,
+   * or another account's unpublished draft), or another account's? Writes nothing on the platform.
+   * Throws UsageError for an id the platform cannot have, TaskFailure when the platform cannot be asked
+   * (kind session_expired, needs_verification, rate_limited, transient…, with its hint).
    */
   verifyArticle?(account: string, articleId: string, signal?: AbortSignal): Promise<ArticleOwnership>;
   /** Release browsers/contexts. Called once when the runner stops. */
   close(): Promise<void>;
 }
-
-export type ArticleOwnership =
-  | { kind: "ours"; url: string; state: "published" | "draft" }
-  | { kind: "missing" }
-  | { kind: "foreign"; owner: string };
 
 export interface PlatformOptions {
   home: string;

@@ -97,36 +97,30 @@ describe("images", () => {
       3,
       /image too large: img\/huge\.png is 21\.0 MB, Zhihu accepts up to 20\.0 MB/,
     ));
-  test("a remote image that answers 404", () =>
-    rejects(
-      "gone.md",
-      `# T\n\nintro\n\n![x](${base}/gone.png)\n`,
-      5,
-      /cannot download image http:\/\/127\.0\.0\.1:\d+\/gone\.png: HTTP 404 Not Found/,
-    ));
-  test("a remote image whose server is down", async () => {
+  test("a remote image that cannot be downloaded is a warning, left for Zhihu to fetch, never a refusal", async () => {
     const port = await closedPort();
-    await rejects(
-      "down.md",
-      `# T\n\n![x](http://127.0.0.1:${port}/a.png)\n`,
-      3,
-      /cannot download image .*: ECONNREFUSED/,
+    const file = path.join(dir, "remote-down.md");
+    await writeFile(
+      file,
+      `# T\n\nintro\n\n![x](${base}/gone.png)\n\n![y](http://127.0.0.1:${port}/a.png)\n\n![z](${base}/error.png)\n`,
     );
-  });
-  test("a download that may work later is marked passing (a queued task retries it); a 404 is not", async () => {
-    const port = await closedPort();
-    const passing = async (name: string, url: string) => {
-      const file = path.join(dir, name);
-      await writeFile(file, `# T\n\n![x](${url})\n`);
-      const error = await prepareArticle(file).then(
-        () => assert.fail("expected a UsageError"),
-        (e: unknown) => e as UsageError,
-      );
-      assert.ok(error instanceof UsageError);
-      return error.passing;
-    };
-    assert.equal(await passing("refused.md", `http://127.0.0.1:${port}/a.png`), true);
-    assert.equal(await passing("missing.md", `${base}/gone.png`), false);
+    const a = await prepareArticle(file);
+    assert.deepEqual(
+      a.images.map((i) => [i.delivery, i.source, i.bytes.length, i.width]),
+      [
+        ["rehost", `${base}/gone.png`, 0, 0],
+        ["rehost", `http://127.0.0.1:${port}/a.png`, 0, 0],
+        ["rehost", `${base}/error.png`, 0, 0],
+      ],
+    );
+    const warnings = a.warnings.filter((w) => w.includes("cannot download"));
+    assert.equal(warnings.length, 3);
+    assert.match(
+      warnings[0]!,
+      /:5: cannot download image http:\/\/127\.0\.0\.1:\d+\/gone\.png \(HTTP 404 Not Found\): Zhihu will be asked/,
+    );
+    assert.match(warnings[1]!, /:7: cannot download image .* \(ECONNREFUSED\)/);
+    assert.match(warnings[2]!, /:9: .*\(HTTP 500/);
   });
   test("a missing cover names the cover line", () =>
     rejects(
@@ -190,7 +184,7 @@ describe("title, topics, body", () => {
       "zid.md",
       "---\ntitle: T\nzhihu_id: abc\n---\nbody\n",
       3,
-      /zhihu_id must be the article's numeric id/,
+      /zhihu_id must be the article's URL \(https:\/\/zhuanlan\.zhihu\.com\/p\/…\) or its numeric id/,
     ));
 });
 

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { imageSize } from "image-size";
@@ -68,5 +70,21 @@ describe("preview", () => {
     assert.equal(size.type, "png");
     assert.equal(size.width, 800);
     assert.ok(size.height > 400, `full page height, got ${size.height}`);
+  });
+});
+
+describe("preview of images known only by their address", () => {
+  test("a zhimg image and one that cannot be downloaded are shown by their URL, not refused", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const remote = path.join(dir, "remote.md");
+    const zhimg = "https://pic4.zhimg.com/v2-0123456789abcdef0123456789abcdef_r.jpg";
+    await writeFile(remote, `# R\n\n![a](${zhimg})\n\n![b](http://127.0.0.1:${port}/b.png)\n`);
+    const result = await preview({ file: remote });
+    assert.ok(result.html.includes(`src="${zhimg}"`));
+    assert.ok(result.html.includes(`src="http://127.0.0.1:${port}/b.png"`));
+    assert.match(result.warnings.join("\n"), /remote\.md:5: cannot download image .*ECONNREFUSED/);
   });
 });

@@ -11,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { prepareArticle, renderArticle, zhimgUrl } from "../src/article/index.js";
 import { renderMarkdown } from "../src/article/render.js";
 import type { ImageAsset } from "../src/article/types.js";
+import { refusingFetch, standInDiagrams } from "./fixtures/article/stand-ins.js";
 import { escapeRe, tempDir } from "./helpers/run.js";
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
-const zhimg = (a: ImageAsset): string => zhimgUrl(`v2-${a.id}`, a.ext);
+const zhimg = (a: ImageAsset): string => (a.delivery ? a.source : zhimgUrl(`v2-${a.id}`, a.ext));
 
 describe("golden files (test/golden/<name>.md → .html, .warnings.txt)", () => {
   const names = readdirSync(GOLDEN)
@@ -26,12 +27,31 @@ describe("golden files (test/golden/<name>.md → .html, .warnings.txt)", () => 
     for (const name of ["headings", "code", "math", "table", "footnotes", "links", "lists", "blockquote"]) {
       assert.ok(names.includes(name), name);
     }
+    for (const name of [
+      "math-backslash",
+      "lists-numbered",
+      "task-lists",
+      "linked-images",
+      "footnotes-undefined",
+      "html-inline",
+      "html-block",
+      "html-comments",
+      "captions",
+      "remote-images",
+      "diagrams",
+      "emoji",
+      "emoji-off",
+      "callouts",
+      "kitchen-sink",
+    ]) {
+      assert.ok(names.includes(name), name);
+    }
     assert.ok(names.includes("images") && names.includes("unsupported") && names.includes("long-article"));
   });
   for (const name of names) {
     test(name, async () => {
       const md = path.join(GOLDEN, `${name}.md`);
-      const article = await prepareArticle(md);
+      const article = await prepareArticle(md, { fetch: refusingFetch, diagrams: standInDiagrams });
       const html = `${renderArticle(article, zhimg)}\n`;
       // Warnings name the file as given; goldens name it by its base name so they do not depend on the cwd.
       const warnings = article.warnings.map((w) => w.replace(md, `${name}.md`));
@@ -154,7 +174,7 @@ describe("front matter", () => {
     await writeFile(
       file,
       "---\ntitle: 你好 Hello\ntopics: Markdown，写作, Markdown\ncolumn: c1\ncomments: no_one\n" +
-        "zhihu_id: 1234567890123456789\ndate: 2024-01-01\n---\nbody\n",
+        "zhihu_id: 1234567890123456789\nlayout: post\n---\nbody\n",
     );
     const a = await prepareArticle(file);
     assert.equal(a.title, "你好 Hello");
@@ -164,10 +184,32 @@ describe("front matter", () => {
     assert.equal(a.zhihuId, "1234567890123456789");
     assert.equal(a.titleFrom, "front-matter");
     assert.deepEqual(a.warnings, [
-      `${file}:7: unknown front matter key "date" ignored (known: title, topics, column, cover, comments, zhihu_id)`,
+      `${file}:7: unknown front matter key "layout" ignored (known: title, topics, column, cover, comments, zhihu, zhihu_id, draft, published, date, tags, description, emoji, captions)`,
     ]);
     assert.match(a.contentHash, /^[0-9a-f]{64}$/);
     assert.equal(a.file, file);
+  });
+  test("what other tools write: zhihu: URL, draft/published, date, tags as optional topics, Obsidian keys", async () => {
+    const file = path.join(dir, "tools.md");
+    await writeFile(
+      file,
+      "---\ntitle: T\nzhihu: https://zhuanlan.zhihu.com/p/1234567890123456789\ndraft: true\n" +
+        "date: 2030-01-02T03:04:05+08:00\ntags: [写作, 随笔]\naliases: [x]\ncssclasses: wide\ndescription: d\n---\nbody\n",
+    );
+    const a = await prepareArticle(file);
+    assert.equal(a.zhihuId, "1234567890123456789");
+    assert.equal(a.zhihuLine, 3);
+    assert.deepEqual(a.draft, { key: "draft", line: 4 });
+    assert.equal(a.date, Date.parse("2030-01-02T03:04:05+08:00"));
+    assert.deepEqual(a.topics, []);
+    assert.deepEqual(a.optionalTopics, ["写作", "随笔"]);
+    assert.deepEqual(a.warnings, [], "no 'no topics' warning, no unknown keys");
+    await writeFile(file, "---\ntitle: T\npublished: false\nzhihu: 42\n---\nbody\n");
+    const b = await prepareArticle(file);
+    assert.deepEqual(b.draft, { key: "published", line: 3 });
+    assert.equal(b.zhihuId, "42");
+    await writeFile(file, "---\ntitle: T\nzhihu: https://www.zhihu.com/question/1\n---\nbody\n");
+    await assert.rejects(prepareArticle(file), /zhihu must be the article's URL/);
   });
   test("defaults: comments anyone, no topics; a quoted zhihu_id; CRLF and a BOM are fine", async () => {
     const file = path.join(dir, "crlf.md");

@@ -1,10 +1,11 @@
 // The topn program as a person uses it: real processes, a real database, the fake platform.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
 import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
+import { makePng } from "./fixtures/article/images.js";
 import { FAKE_PLATFORM, tempDir, topn } from "./helpers/run.js";
 import { enqueueIds, newTask } from "./helpers/store.js";
 
@@ -282,4 +283,45 @@ test("--help lists every command and the exit codes", async () => {
   }
   assert.match(r.stdout, /Exit codes:/);
   assert.match(r.stdout, /75 +run --once/);
+});
+
+test("--emoji and --no-captions reach preview, and the job through the task's state", async (t) => {
+  const s = await setup(t);
+  mkdirSync(join(s.dir, "img"));
+  writeFileSync(join(s.dir, "img", "a.png"), makePng(4, 4));
+  s.write("e.md", "---\ntitle: E\ntopics: [测试]\n---\n\nHi :smile:\n\n![架构图](img/a.png)\n");
+  const plain = await s.run(["preview", "e.md", "-o", "plain.html"]);
+  assert.equal(plain.code, 0, plain.stderr);
+  const plainPage = readFileSync(join(s.dir, "plain.html"), "utf8");
+  assert.match(plainPage, /Hi :smile:/);
+  assert.match(plainPage, /data-caption="架构图"/);
+  const flagged = await s.run(["preview", "e.md", "-o", "flagged.html", "--emoji", "--no-captions"]);
+  assert.equal(flagged.code, 0, flagged.stderr);
+  const page = readFileSync(join(s.dir, "flagged.html"), "utf8");
+  assert.match(page, /Hi 😄/);
+  assert.match(page, /data-caption=""/);
+
+  const r = await s.run(["publish", "e.md", "--platform", "fake", "--no-wait", "--emoji", "--no-captions"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((await s.store.tasks.get(1))!.state.render, { emoji: true, captions: false });
+});
+
+test("two `topn publish same.md` at the same moment: one task; the other exits 2 naming it", async (t) => {
+  const s = await setup(t);
+  s.write("same.md", article("Same"));
+  const barrier = tempDir(t, "topn-barrier-");
+  // Both processes wait at the platform's preflight until both are there, then race to the database.
+  const env = { FAKE_BARRIER: `${barrier}:2` };
+  const [a, b] = await Promise.all([
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+  ]);
+  const codes = [a.code, b.code].sort();
+  assert.deepEqual(codes, [0, 2], a.stdout + a.stderr + b.stdout + b.stderr);
+  const loser = a.code === 2 ? a : b;
+  assert.match(
+    loser.stderr,
+    /same\.md is already queued as task 1; wait for it, or cancel it first: topn cancel 1/,
+  );
+  assert.equal((await s.store.tasks.list()).length, 1);
 });

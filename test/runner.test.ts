@@ -393,7 +393,11 @@ for (const method of ["heartbeat", "checkpoint", "succeed", "requeue", "fail"] a
       assert.equal(final.status, "succeeded");
       assert.equal(published, 1, "published once");
     }
-    if (method !== "checkpoint") assert.ok(events.some((e) => e.type === "store-trouble"), "the refusal was said");
+    if (method !== "checkpoint")
+      assert.ok(
+        events.some((e) => e.type === "store-trouble"),
+        "the refusal was said",
+      );
     else assert.equal(final.attempts, 2, "the refused checkpoint cost one attempt, then the task went on");
   });
 }

@@ -404,6 +404,99 @@ describe("drafts, topics, publishing", () => {
     assert.deepEqual(sim.articles().find((a) => a.id === id)!.publishedVia, ["legacy"]);
   });
 
+  test("read-back: a published article is public with its author; a draft only to its author", async () => {
+    const published = await newDraft("公开的文章", "<p>公开</p>");
+    await bind(published, "写作");
+    assert.equal(
+      (await call(page, "POST", `${WWW}/api/v4/content/publish`, publishBody(published))).json.code,
+      0,
+    );
+    const draft = await newDraft("私下的草稿", "<p>草稿</p>");
+    const bob = await pageFor(sim.createAccount("bob"));
+    const anonymous = await pageFor(null);
+
+    const seen = await call(bob, "GET", `${ZL}/api/articles/${published}`);
+    assert.equal(seen.status, 200);
+    assert.equal(seen.json.state, "published");
+    assert.deepEqual(
+      { id: seen.json.author.id, url_token: seen.json.author.url_token, name: seen.json.author.name },
+      { id: alice.id, url_token: alice.urlToken, name: "alice" },
+    );
+    assert.equal((await call(anonymous, "GET", `${ZL}/api/articles/${published}`)).status, 200);
+    // Another account's unpublished draft is indistinguishable from an id that does not exist.
+    const hidden = await call(bob, "GET", `${ZL}/api/articles/${draft}`);
+    assert.equal(hidden.status, 404);
+    assert.equal(hidden.json.error.message, "文章未找到");
+    assert.equal((await call(anonymous, "GET", `${ZL}/api/articles/${draft}`)).json.error.code, 100);
+    assert.equal((await call(page, "GET", `${ZL}/api/articles/${draft}`)).json.state, "draft");
+  });
+
+  test("an update: topics unbound, cover cleared, comment permission applied, all shown by sim.articles()", async () => {
+    const id = await newDraft("更新", "<p>v1</p>");
+    const cover = "https://pic4.zhimg.com/v2-0123456789abcdef0123456789abcdef";
+    await call(page, "PATCH", `${ZL}/api/articles/${id}/draft`, {
+      title: "更新",
+      content: "<p>v1</p>",
+      titleImage: cover,
+    });
+    await bind(id, "SQLite");
+    const python = (await bind(id, "Python")).json;
+    await call(page, "POST", `${WWW}/api/v4/content/publish`, publishBody(id));
+    const before = sim.articles().find((a) => a.id === id)!;
+    assert.deepEqual(
+      [before.cover, before.topics, before.commentPermission],
+      [cover, ["SQLite", "Python"], "anyone"],
+    );
+
+    assert.equal((await call(page, "DELETE", `${ZL}/api/articles/${id}/topics/${python.id}`)).status, 204);
+    await call(page, "PATCH", `${ZL}/api/articles/${id}/draft`, {
+      title: "更新",
+      content: "<p>v2</p>",
+      titleImage: "",
+    });
+    const draftOnly = sim.articles().find((a) => a.id === id)!;
+    assert.deepEqual(
+      [draftOnly.html, draftOnly.cover, draftOnly.draftCover],
+      ["<p>v1</p>", cover, ""],
+      "live until published",
+    );
+    const body = publishBody(id, true);
+    body.data.commentsPermission.comment_permission = "no_one";
+    assert.equal((await call(page, "POST", `${WWW}/api/v4/content/publish`, body)).json.code, 0);
+    const after = sim.articles().find((a) => a.id === id)!;
+    assert.deepEqual(
+      [after.html, after.cover, after.topics, after.commentPermission, after.publishCount],
+      ["<p>v2</p>", "", ["SQLite"], "no_one", 2],
+    );
+  });
+
+  test("the request log: user agent, Sec-CH-UA and whether a call writes; articles counted per account", async () => {
+    const mark = sim.lastSeq;
+    const id = await newDraft("记录", "<p>x</p>");
+    await call(page, "GET", `${ZL}/api/articles/${id}/draft`);
+    const log = sim.requests("alice", { since: mark });
+    assert.deepEqual(
+      log.filter((r) => !r.preflight).map((r) => [r.endpoint, r.write]),
+      [
+        ["draft.create", true],
+        ["draft.read", false],
+      ],
+    );
+    assert.deepEqual(
+      sim.writes("alice", { since: mark }).map((r) => r.endpoint),
+      ["draft.create"],
+    );
+    const ua = await page.evaluate(() => navigator.userAgent);
+    for (const r of log) {
+      assert.equal(r.userAgent, ua);
+      assert.match(r.secChUa ?? "", /"Chromium";v="\d+"/);
+    }
+    assert.equal(
+      sim.articleCounts().alice,
+      sim.articles({ account: "alice" }).filter((a) => a.state !== "deleted").length,
+    );
+  });
+
   test("article page embeds js-initialData; unknown ids get the soft-404; /write and unsigned www reads", async () => {
     const id = await newDraft("页面", "<p>页面正文</p>");
     await bind(id, "知乎");

@@ -8,8 +8,12 @@ import type { PreparedArticle } from "./types.js";
 
 export function articleDigest(a: PreparedArticle): string {
   // Images by content: Zhihu names an uploaded image after its md5 (`v2-<md5>`), so the canonical address
-  // stands for the real one whatever key an upload returned.
-  const html = renderArticle(a, (asset) => zhimgUrl(`v2-${asset.id}`, asset.ext));
+  // stands for the real one whatever key an upload returned. An image known only by its address (on zhimg
+  // already, or left for Zhihu to fetch) is that address. Diagrams are their PNG's md5 like any image: the
+  // same source draws the same bytes on one machine.
+  const html = renderArticle(a, (asset) =>
+    asset.delivery ? asset.source : zhimgUrl(`v2-${asset.id}`, asset.ext),
+  );
   const parts = [
     a.title,
     html,

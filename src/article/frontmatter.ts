@@ -21,6 +21,9 @@ const KNOWN_KEYS = new Set([
   "tags",
   "description",
 ]);
+/** true/false keys that change the HTML (ArticleSettings). */
+const SWITCHES = ["emoji", "captions"] as const;
+for (const key of SWITCHES) KNOWN_KEYS.add(key);
 /** Keys other tools write (Obsidian) that mean nothing on Zhihu: accepted without a word. */
 const IGNORED_KEYS = new Set(["aliases", "cssclasses", "cssclass"]);
 /** What an article URL on Zhihu looks like; its number is the article id. */
@@ -40,6 +43,10 @@ export interface FrontMatter {
   date?: number;
   /** Hugo/Jekyll `tags`: offered as topics when `topics` is absent. */
   tags: string[];
+  /** `emoji: true`: `:smile:` shortcodes become emoji. */
+  emoji?: boolean;
+  /** `captions: false`: no text under images. */
+  captions?: boolean;
   /** The Markdown after the front matter. */
   body: string;
   /** File lines before the body. */
@@ -139,6 +146,17 @@ export function parseFrontMatter(display: string, text: string): FrontMatter {
   const date = dateOf(fields.date, at("date"));
   if (date !== undefined) out.date = date;
   if (fields.tags !== undefined && fields.tags !== null) out.tags = names(fields.tags, at("tags"), "tags");
+  for (const key of SWITCHES) {
+    const value = fields[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "boolean") {
+      throw new UsageError(
+        `${at(key)}: ${key} must be true or false, not ${JSON.stringify(value)}`,
+        `write ${key}: true`,
+      );
+    }
+    out[key] = value;
+  }
   return out;
 }
 

@@ -1,5 +1,9 @@
 // Images an article uses: found on disk or downloaded (Zhihu's own re-hosting by URL fails for many
 // hosts), then checked — type by the bytes, size, dimensions — before anything is enqueued.
+// Two kinds of remote image are not downloaded: one on zhimg.com is Zhihu's already and is used as it is;
+// one that cannot be downloaded now (its host is down, refuses us, answers with something that is not a
+// picture) is a warning, and Zhihu is asked to fetch it itself when publishing. A missing or unreadable
+// local file, or a picture of a kind Zhihu refuses, is an error.
 
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
@@ -43,15 +47,19 @@ type Location =
   | { kind: "url"; url: string }
   | { kind: "data"; bytes: Buffer };
 
+export interface LoadedImages {
+  /** `src` → its asset. */
+  assets: Map<string, ImageAsset>;
+  /** "file:line: …" for each remote image left for Zhihu to fetch, in document order. */
+  warnings: string[];
+}
+
 /** Loads every distinct `src`, at most a few at a time; the first failure in document order is thrown. */
-export async function loadImages(
-  refs: readonly ImageRef[],
-  ctx: LoadContext,
-): Promise<Map<string, ImageAsset>> {
+export async function loadImages(refs: readonly ImageRef[], ctx: LoadContext): Promise<LoadedImages> {
   const first = new Map<string, ImageRef>();
   for (const ref of refs) if (!first.has(ref.src)) first.set(ref.src, ref);
   const unique = [...first.values()];
-  const results: (PromiseSettledResult<ImageAsset> | undefined)[] = new Array(unique.length);
+  const results: (PromiseSettledResult<Loaded> | undefined)[] = new Array(unique.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < unique.length) {
@@ -67,33 +75,87 @@ export async function loadImages(
 
   const bySrc = new Map<string, ImageAsset>();
   const byHash = new Map<string, ImageAsset>();
+  const warnings: string[] = [];
   unique.forEach((ref, i) => {
     const result = results[i]!;
     if (result.status === "rejected") throw result.reason;
     // The same bytes under two names are one asset: uploaded once, one id.
-    const asset = byHash.get(result.value.id) ?? result.value;
+    const asset = byHash.get(result.value.asset.id) ?? result.value.asset;
     byHash.set(asset.id, asset);
     bySrc.set(ref.src, asset);
+    if (result.value.problem !== undefined) warnings.push(result.value.problem);
   });
-  return bySrc;
+  return { assets: bySrc, warnings };
 }
 
-export async function loadImage(ref: ImageRef, ctx: LoadContext): Promise<ImageAsset> {
+interface Loaded {
+  asset: ImageAsset;
+  /** Why a remote image is left for Zhihu to fetch. */
+  problem?: string;
+}
+
+async function loadImage(ref: ImageRef, ctx: LoadContext): Promise<Loaded> {
   const where = `${ctx.display}:${ref.line}`;
   const location = locate(ref, ctx, where);
-  let bytes: Buffer;
-  let source: string;
   if (location.kind === "file") {
-    source = location.path;
-    bytes = await readLocal(location.path, ref, where);
-  } else if (location.kind === "url") {
-    source = location.url;
-    bytes = await download(location.url, ctx, where);
-  } else {
-    source = `${ref.src.slice(0, 40)}…`;
-    bytes = location.bytes;
+    return { asset: describe(await readLocal(location.path, ref, where), location.path, ref, where) };
   }
-  return describe(bytes, source, ref, where);
+  if (location.kind === "data")
+    return { asset: describe(location.bytes, `${ref.src.slice(0, 40)}…`, ref, where) };
+  const url = location.url;
+  if (isZhimg(url)) return { asset: byAddress(url.replace(/^http:/i, "https:"), "zhimg") };
+  const rehost = (problem: string): Loaded => ({
+    asset: byAddress(url, "rehost"),
+    problem: `${where}: cannot download image ${url} (${problem}): Zhihu will be asked to fetch it when publishing`,
+  });
+  let bytes: Buffer;
+  try {
+    bytes = await download(url, ctx, where);
+  } catch (error) {
+    if (error instanceof Unreachable) return rehost(error.message);
+    throw error;
+  }
+  // A host that answers a picture's address with a page (hotlink protection, a login wall) did not give us
+  // the picture; Zhihu's own fetch may still get it.
+  if (!isPicture(bytes)) return rehost("the answer is not a picture");
+  return { asset: describe(bytes, url, ref, where) };
+}
+
+/** A download that failed in a way that says nothing about the image: the host is down, refuses us… */
+class Unreachable extends Error {}
+
+function isPicture(bytes: Buffer): boolean {
+  try {
+    imageSize(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Zhihu's own image hosts: an image there is referenced as it is. */
+export function isZhimg(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === "zhimg.com" || host.endsWith(".zhimg.com");
+  } catch {
+    return false;
+  }
+}
+
+/** An image known only by its address. Its id stands for the address (nothing else is known of it). */
+function byAddress(url: string, delivery: "zhimg" | "rehost"): ImageAsset {
+  const ext = /\.(png|jpe?g|gif|webp)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase().replace("jpeg", "jpg") ?? "";
+  return {
+    id: `url-${createHash("md5").update(url).digest("hex")}`,
+    source: url,
+    bytes: Buffer.alloc(0),
+    mime: ACCEPTED[ext]?.mime ?? "",
+    ext,
+    width: 0,
+    height: 0,
+    delivery,
+  };
 }
 
 function locate(ref: ImageRef, ctx: LoadContext, where: string): Location {
@@ -145,7 +207,6 @@ async function readLocal(file: string, ref: ImageRef, where: string): Promise<Bu
 }
 
 async function download(url: string, ctx: LoadContext, where: string): Promise<Buffer> {
-  const hint = "check the URL, or download the image and link the local file";
   const signals = [AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)];
   if (ctx.signal) signals.push(ctx.signal);
   const signal = AbortSignal.any(signals);
@@ -153,11 +214,7 @@ async function download(url: string, ctx: LoadContext, where: string): Promise<B
     const response = await ctx.fetch(url, { signal, redirect: "follow", headers: { accept: "image/*" } });
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      throw new UsageError(
-        `${where}: cannot download image ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd(),
-        hint,
-        response.status >= 500 || response.status === 429,
-      );
+      throw new Unreachable(`HTTP ${response.status} ${response.statusText}`.trimEnd());
     }
     const declared = Number(response.headers.get("content-length") ?? "0");
     if (declared > MAX_IMAGE_BYTES) {
@@ -176,13 +233,13 @@ async function download(url: string, ctx: LoadContext, where: string): Promise<B
     }
     return Buffer.concat(chunks);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
+    if (error instanceof UsageError || error instanceof Unreachable) throw error;
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     const reason =
       (error as Error).name === "TimeoutError"
         ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 1000} s`
         : causeOf(error);
-    throw new UsageError(`${where}: cannot download image ${url}: ${reason}`, hint, true);
+    throw new Unreachable(reason);
   }
 }
 

@@ -1,6 +1,7 @@
 // `topn preview FILE`: the exact HTML Zhihu will receive, inside a page styled like a Zhihu article, so a
-// person can check the result before anything is queued. Images are inlined as data: URLs (nothing is
-// uploaded); formulas use Zhihu's equation URLs, which show when the machine is online.
+// person can check the result before anything is queued. Images and drawn diagrams are inlined as data:
+// URLs (nothing is uploaded); an image on zhimg.com, or one that could not be downloaded, is shown by its
+// URL; formulas use Zhihu's equation URLs. Those show when the machine is online.
 
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -22,6 +23,9 @@ export interface PreviewOptions {
   png?: string;
   /** What relative `file`, `out` and `png` are relative to (default: the process's cwd). */
   cwd?: string;
+  /** `--emoji` / `--no-captions`, as for publish. */
+  emoji?: boolean;
+  captions?: boolean;
 }
 
 export interface PreviewResult {
@@ -42,7 +46,7 @@ export function defaultPreviewPath(file: string): string {
 
 export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const article = await prepareArticle(opts.file, { cwd });
+  const article = await prepareArticle(opts.file, { cwd, emoji: opts.emoji, captions: opts.captions });
   const { html, references } = renderArticleParts(article, dataUrl);
   const out = path.resolve(cwd, opts.out ?? defaultPreviewPath(article.file));
   await writeFile(out, previewPage(article, html, references));
@@ -55,6 +59,7 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
 }
 
 function dataUrl(asset: ImageAsset): string {
+  if (asset.delivery) return asset.source;
   return `data:${asset.mime};base64,${asset.bytes.toString("base64")}`;
 }
 
@@ -87,7 +92,7 @@ export function previewPage(
     article.column ? `专栏：${escapeHtml(article.column)}` : "",
   ].filter((s) => s !== "");
   const cover = article.cover
-    ? `<img class="cover" src="${dataUrl(article.cover)}" alt="" width="${article.cover.width}" height="${article.cover.height}">`
+    ? `<img class="cover" src="${escapeHtml(dataUrl(article.cover))}" alt=""${article.cover.width > 0 ? ` width="${article.cover.width}" height="${article.cover.height}"` : ""}>`
     : "";
   const refs =
     references.length === 0

@@ -8,10 +8,18 @@
 //   paragraph and its TeX ends with `\\`, which is how Zhihu's own editor marks a centred formula;
 // - images are blocks (`<figure>`): an image inside a paragraph splits the paragraph around it;
 // - list items and quotes hold inline content: their paragraphs are joined with `<br>`;
-// - footnotes become Zhihu references; Zhihu lists them under the article itself, so no footnote section.
+// - an ordered list numbered 1, 2, 3… is an `<ol>`; one that starts elsewhere or skips numbers is written
+//   as paragraphs starting "5. ", because Zhihu's editor numbers every list from 1 (it keeps no `start`);
+// - footnotes become Zhihu references; Zhihu lists them under the article itself, so no footnote section;
+// - a linked image keeps its link as a line under the image (a caption is plain text on Zhihu);
+// - captions: the image's title, else its alt text unless that looks generated (captions.ts);
+// - ```mermaid and ```dot blocks are the PNG prepare rendered for them, or stay code when that failed.
+// Raw HTML was already turned into Markdown tokens while parsing (html.ts).
 
 import type Token from "markdown-it/lib/token.mjs";
-import { markdown } from "./markdown.js";
+import { captionOf } from "./captions.js";
+import { type DiagramLang, diagramLang } from "./diagrams.js";
+import { markdown, notesOf } from "./markdown.js";
 import { buildTree, type Node, walk } from "./tree.js";
 import type { ImageAsset } from "./types.js";
 
@@ -26,6 +34,12 @@ export interface RenderOptions {
   image: (src: string, line: number) => ImageAsset;
   /** The final `src` of an asset in the HTML (a zhimg URL after upload, a data: URL in previews). */
   imageSrc: (asset: ImageAsset) => string;
+  /** The PNG of a diagram block (lang "mermaid" or "dot"), or undefined to leave it as code. */
+  diagram?: (lang: DiagramLang, source: string, line: number) => ImageAsset | undefined;
+  /** Captions under images (default true). */
+  captions?: boolean;
+  /** `:smile:` shortcodes (default false). */
+  emoji?: boolean;
 }
 
 export interface Reference {
@@ -44,8 +58,8 @@ export interface RenderResult {
 export const EQUATION_URL = "//www.zhihu.com/equation?tex=";
 
 /** The `#` heading that serves as the title: its plain text and 0-based body line. */
-export function headingTitle(body: string): { text: string; line: number } | undefined {
-  const nodes = buildTree(markdown().parse(body, {}));
+export function headingTitle(body: string, emoji = false): { text: string; line: number } | undefined {
+  const nodes = buildTree(markdown({ emoji }).parse(body, {}));
   const index = titleHeadingIndex(nodes, undefined);
   const node = index === -1 ? undefined : nodes[index];
   if (node === undefined) return undefined;
@@ -73,12 +87,30 @@ function mapLine(token: Token): number {
 
 export function renderMarkdown(body: string, opts: RenderOptions): RenderResult {
   const env: Record<string, unknown> = {};
-  const nodes = buildTree(markdown().parse(body, env));
+  const nodes = buildTree(markdown({ emoji: opts.emoji ?? false }).parse(body, env));
   const drop = titleHeadingIndex(nodes, opts.titleFrom === "front-matter" ? opts.title : undefined);
   const content = nodes.filter((n, i) => i !== drop && n.token.type !== "footnote_block_open");
   const r = new Renderer(opts, content, footnotes(nodes));
   const html = r.root(content);
-  return { html, warnings: r.warnings, references: r.references() };
+  for (const n of notesOf(env)) r.note(n.line, n.message, n.once);
+  unreferencedFootnotes(body, env, (line, message) => r.note(line, message));
+  return { html, warnings: r.finishWarnings(), references: r.references() };
+}
+
+/** Definitions no reference uses: markdown-it-footnote drops them, so their text would vanish silently. */
+function unreferencedFootnotes(
+  body: string,
+  env: Record<string, unknown>,
+  warn: (line: number, m: string) => void,
+): void {
+  const refs = (env.footnotes as { refs?: Record<string, number> } | undefined)?.refs ?? {};
+  const lines = body.split("\n");
+  for (const [key, id] of Object.entries(refs)) {
+    if (id !== -1) continue;
+    const label = key.slice(1);
+    const line = lines.findIndex((l) => l.trimStart().startsWith(`[^${label}]:`));
+    warn(Math.max(line, 0), `footnote [^${label}] is never referenced: its text is left out`);
+  }
 }
 
 type Piece = { kind: "inline" | "block"; html: string };
@@ -133,10 +165,6 @@ function plain(children: readonly Token[], numbers?: (t: Token) => number): Plai
         out.dropped.add("footnote");
         out.text += numbers ? `[${numbers(t)}]` : "";
         break;
-      case "html_inline":
-        out.dropped.add("HTML");
-        out.text += t.content;
-        break;
       case "strong_open":
       case "em_open":
       case "s_open":
@@ -189,10 +217,11 @@ class Flow {
     const tag = this.open.pop();
     if (tag) this.current += tag.close;
   }
-  block(html: string): void {
+  /** A block (an image) at this point; `after` are whole pieces that follow it (the line under an image). */
+  block(html: string, after: Piece[] = []): void {
     for (const tag of [...this.open].reverse()) this.current += tag.close;
     this.flush();
-    this.pieces.push({ kind: "block", html });
+    this.pieces.push({ kind: "block", html }, ...after);
     for (const tag of this.open) this.current += tag.open;
   }
   finish(): Piece[] {
@@ -201,16 +230,28 @@ class Flow {
     return this.pieces;
   }
   private flush(): void {
-    const html = this.current.replace(/^(\s|<br>)+|(\s|<br>)+$/g, "");
+    let html = this.current;
+    // An image taken out of a link or bold leaves the tags around nothing.
+    for (let before = ""; before !== html; ) {
+      before = html;
+      html = html.replace(/<(a|b|i|code)\b[^>]*><\/\1>/g, "");
+    }
+    html = html.replace(/^(\s|<br>)+|(\s|<br>)+$/g, "");
     this.current = "";
     const meaningful = html.includes("<img") || html.replace(/<[^>]*>/g, "").trim() !== "";
     if (meaningful) this.pieces.push({ kind: "inline", html });
   }
 }
 
+interface Warning {
+  /** 1-based file line. */
+  line: number;
+  message: string;
+  once?: string;
+}
+
 class Renderer {
-  readonly warnings: string[] = [];
-  private readonly seenWarnings = new Set<string>();
+  private readonly warnings: Warning[] = [];
   private readonly rank: Map<number, number>;
   private readonly used = new Set<number>();
 
@@ -236,11 +277,27 @@ class Renderer {
       .join("\n");
   }
 
-  private warn(line: number, message: string): void {
-    const text = `${this.opts.file}:${this.opts.bodyLine + line + 1}: ${message}`;
-    if (this.seenWarnings.has(text)) return;
-    this.seenWarnings.add(text);
-    this.warnings.push(text);
+  private warn(line: number, message: string, once?: string): void {
+    this.warnings.push({ line: this.opts.bodyLine + line + 1, message, ...(once ? { once } : {}) });
+  }
+
+  /** A warning found while parsing (0-based body line). */
+  note(line: number, message: string, once?: string): void {
+    this.warn(line, message, once);
+  }
+
+  /** "file:line: message" in line order; the same line twice, or a `once` kind again, is said once. */
+  finishWarnings(): string[] {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const w of [...this.warnings].sort((a, b) => a.line - b.line)) {
+      const text = `${this.opts.file}:${w.line}: ${w.message}`;
+      const key = w.once ?? text;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(text);
+    }
+    return out;
   }
 
   /** Pieces inside a list item or quote: one inline run, paragraphs separated by line breaks. */
@@ -270,6 +327,12 @@ class Renderer {
         case "fence":
         case "code_block": {
           const lang = t.type === "fence" ? t.info.trim().split(/\s+/)[0]!.toLowerCase() : "";
+          const diagram = diagramLang(lang);
+          const png = diagram && this.opts.diagram?.(diagram, t.content, this.opts.bodyLine + line + 1);
+          if (png) {
+            out.push({ kind: "block", html: this.figureHtml(png, "") });
+            break;
+          }
           const safe = lang.replace(/[^a-z0-9_+#.-]/g, "") || "text";
           out.push({
             kind: "block",
@@ -282,6 +345,11 @@ class Renderer {
           break;
         case "bullet_list_open":
         case "ordered_list_open": {
+          const numbers = t.type === "ordered_list_open" ? listNumbers(node) : null;
+          if (numbers !== null) {
+            out.push(...this.numberedItems(node, numbers, where, line));
+            break;
+          }
           const tag = t.type === "bullet_list_open" ? "ul" : "ol";
           const items = node.children
             .map((item) => `<li>${this.contained(item.children, "item", item.token.map?.[0] ?? line)}</li>`)
@@ -301,16 +369,6 @@ class Renderer {
         case "table_open":
           out.push({ kind: "block", html: this.table(node, line) });
           break;
-        case "html_block": {
-          const raw = t.content.replace(/\n+$/, "");
-          if (/^\s*(<!--[\s\S]*?-->\s*)+$/.test(raw)) {
-            this.warn(line, "HTML comment left out: Zhihu would show it as text");
-            break;
-          }
-          this.warn(line, `raw HTML shown as text (Zhihu strips HTML): ${snippet(raw)}`);
-          out.push({ kind: "inline", html: escapeHtml(raw).replace(/\n/g, "<br>") });
-          break;
-        }
         case "inline":
           out.push(...this.inline(t.children ?? [], line));
           break;
@@ -319,6 +377,30 @@ class Renderer {
           else if (t.content.trim() !== "") out.push({ kind: "inline", html: escapeHtml(t.content) });
       }
     }
+    return out;
+  }
+
+  /**
+   * List items as paragraphs that start with their own number ("5. …"): an item's text is one paragraph
+   * (its paragraphs joined by line breaks, as in any list item), its blocks follow it.
+   */
+  private numberedItems(node: Node, numbers: number[], where: Where, line: number): Piece[] {
+    const out: Piece[] = [];
+    node.children.forEach((item, i) => {
+      const pieces: Piece[] = [{ kind: "inline", html: `${numbers[i]}.` }];
+      for (const piece of this.blocks(
+        item.children,
+        where === "root" ? "item" : where,
+        item.token.map?.[0] ?? line,
+      )) {
+        const last = pieces[pieces.length - 1]!;
+        if (piece.kind === "inline" && last.kind === "inline") {
+          last.html +=
+            pieces.length === 1 && last.html === `${numbers[i]}.` ? ` ${piece.html}` : `<br>${piece.html}`;
+        } else pieces.push(piece);
+      }
+      out.push(...pieces);
+    });
     return out;
   }
 
@@ -360,6 +442,9 @@ class Renderer {
         const rowLine = tr.token.map?.[0] ?? line;
         const cells = tr.children.map((cell) => {
           const tag = cell.token.type === "th_open" ? "th" : "td";
+          if (/text-align/.test(cell.token.attrGet("style") ?? "")) {
+            this.warn(rowLine, "table column alignment dropped: Zhihu tables have none", "table-align");
+          }
           const p = plain(cell.children[0]?.token.children ?? [], (t) => this.numero(t));
           if (p.dropped.size > 0 && firstLine === -1) firstLine = rowLine;
           for (const d of p.dropped) dropped.add(d);
@@ -385,6 +470,9 @@ class Renderer {
 
   private inline(children: readonly Token[], line: number): Piece[] {
     const flow = new Flow();
+    // Addresses of the links open here ("" for one shown as text or one with text of its own): an image
+    // that is a link's only content keeps that link as a line under it.
+    const links: string[] = [];
     children.forEach((t, i) => {
       switch (t.type) {
         case "text":
@@ -413,22 +501,32 @@ class Renderer {
         case "strong_close":
         case "em_close":
         case "s_close":
+          flow.pop();
+          break;
         case "link_close":
+          links.pop();
           flow.pop();
           break;
         case "link_open": {
           const href = t.attrGet("href") ?? "";
           if (/^(https?:|mailto:)|^\/\//i.test(href)) {
+            links.push(onlyImages(children, i) ? href : "");
             flow.push(`<a href="${escapeHtml(href)}">`, "</a>");
           } else {
+            links.push("");
             this.warn(line, `link to "${href}" is not a web address: shown as plain text`);
             flow.push("", "");
           }
           break;
         }
-        case "image":
-          flow.block(this.figure(t, line));
+        case "image": {
+          const href = links.findLast((l) => l !== "");
+          const link: Piece[] = href
+            ? [{ kind: "inline", html: `<a href="${escapeHtml(href)}">${escapeHtml(href)}</a>` }]
+            : [];
+          flow.block(this.figure(t, line), link);
           break;
+        }
         case "math_inline":
           flow.text(equation(t.content, false));
           break;
@@ -441,12 +539,6 @@ class Renderer {
           );
           break;
         }
-        case "html_inline":
-          if (!children.slice(0, i).some((c) => c.type === "html_inline")) {
-            this.warn(line, `raw HTML shown as text (Zhihu strips HTML): ${snippet(t.content)}`);
-          }
-          flow.text(escapeHtml(t.content));
-          break;
         default:
           flow.text(escapeHtml(t.content));
       }
@@ -457,17 +549,47 @@ class Renderer {
   private figure(t: Token, line: number): string {
     const src = t.attrGet("src") ?? "";
     const asset = this.opts.image(src, this.opts.bodyLine + line + 1);
-    const caption = escapeHtml(plain(t.children ?? []).text.trim());
+    const caption =
+      this.opts.captions === false
+        ? ""
+        : captionOf({ alt: plain(t.children ?? []).text.trim(), title: t.attrGet("title") ?? "", src });
+    return this.figureHtml(asset, caption);
+  }
+
+  private figureHtml(asset: ImageAsset, caption: string): string {
+    // An image known only by its address has no known size: Zhihu measures it itself.
+    const size = asset.width > 0 ? ` data-rawwidth="${asset.width}" data-rawheight="${asset.height}"` : "";
     return (
-      `<figure><img src="${escapeHtml(this.opts.imageSrc(asset))}" data-caption="${caption}" data-size="normal" ` +
-      `data-rawwidth="${asset.width}" data-rawheight="${asset.height}"></figure>`
+      `<figure><img src="${escapeHtml(this.opts.imageSrc(asset))}" data-caption="${escapeHtml(caption)}" ` +
+      `data-size="normal"${size}></figure>`
     );
   }
 }
 
-function snippet(s: string): string {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > 40 ? `${one.slice(0, 40)}…` : one;
+/** Whether the link opened at `open` holds images and nothing else but spaces. */
+function onlyImages(children: readonly Token[], open: number): boolean {
+  let images = 0;
+  for (let i = open + 1; i < children.length; i++) {
+    const t = children[i]!;
+    if (t.type === "link_close") return images > 0;
+    if (t.type === "image") images++;
+    else if (!(t.type === "text" && t.content.trim() === "") && t.type !== "softbreak") return false;
+  }
+  return false;
+}
+
+/**
+ * The numbers of an ordered list's items when `<ol>` cannot show them (it starts elsewhere than 1, or skips
+ * numbers); null when 1, 2, 3… (or "1. 1. 1.", which Markdown numbers 1, 2, 3) is right.
+ */
+function listNumbers(node: Node): number[] | null {
+  const written = node.children.map((item) => Number.parseInt(item.token.info, 10));
+  const start = Number.parseInt(node.token.attrGet("start") ?? "1", 10);
+  const sequential = written.map((_, i) => start + i);
+  const lazy = written.every((n) => n === written[0]);
+  if (start === 1 && (lazy || written.every((n, i) => n === sequential[i]))) return null;
+  if (lazy || written.some(Number.isNaN)) return sequential;
+  return written.every((n, i) => i === 0 || n > written[i - 1]!) ? written : sequential;
 }
 
 /** Zhihu's formula image. Display formulas end in `\\`, Zhihu's own marker for a centred block. */

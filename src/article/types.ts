@@ -2,16 +2,34 @@
 
 /** One distinct image (deduplicated by the md5 of its bytes), checked and ready to upload. */
 export interface ImageAsset {
-  /** md5 of the bytes, lowercase hex: Zhihu's `image_hash` and the dedupe key. */
+  /** md5 of the bytes, lowercase hex: Zhihu's `image_hash` and the dedupe key ("url-" + md5 of the URL
+   * for an image known only by its address). */
   id: string;
-  /** Absolute path, or the URL it was downloaded from (first place it was seen). */
+  /** Absolute path, or the URL it was downloaded from (first place it was seen); for a diagram, `mermaid`
+   * or `dot` and its file line. */
   source: string;
+  /** Empty when the image is known only by its address (`delivery`). */
   bytes: Buffer;
   mime: string;
   /** "png" | "jpg" | "gif" | "webp", sniffed from the bytes. */
   ext: string;
+  /** 0 when unknown (an image known only by its address). */
   width: number;
   height: number;
+  /**
+   * How an image without bytes reaches the article: "zhimg" is on Zhihu already and used as it is;
+   * "rehost" could not be downloaded here, so Zhihu is asked to fetch `source` when publishing.
+   * Absent: the bytes are uploaded.
+   */
+  delivery?: "zhimg" | "rehost";
+}
+
+/** Per-file choices that change the HTML (front matter, or the command line of `publish`/`preview`). */
+export interface ArticleSettings {
+  /** Alt/title text under images (`--no-captions` turns it off). */
+  captions: boolean;
+  /** `:smile:` shortcodes become emoji (front matter `emoji: true` or `--emoji`). */
+  emoji: boolean;
 }
 
 export type CommentPermission = "anyone" | "followees" | "no_one";
@@ -54,4 +72,7 @@ export interface PreparedArticle {
   titleFrom: "front-matter" | "heading";
   /** Image `src` as written in the Markdown (after markdown-it's URL normalisation) → ImageAsset.id. */
   imageIds: Record<string, string>;
+  /** diagramKey(lang, source) → ImageAsset.id of its PNG; a diagram that failed to render is absent. */
+  diagramIds: Record<string, string>;
+  settings: ArticleSettings;
 }

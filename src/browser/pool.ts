@@ -3,6 +3,7 @@
 // ~270 ms, a page ~150 ms) and closed after a quiet spell, since each one costs ~60 MB.
 
 import type { Browser, BrowserContext, CookieParam, Page } from "puppeteer-core";
+import { openPage } from "./identity.js";
 import { launchBrowser } from "./launch.js";
 
 export interface PoolOptions {
@@ -172,7 +173,7 @@ export class BrowserPool {
 
   private async pageOf(entry: Entry): Promise<Page> {
     if (!entry.page || entry.page.isClosed()) {
-      entry.page = await entry.context.newPage();
+      entry.page = await openPage(entry.context);
       entry.cookiesDirty = true;
     }
     if (entry.cookiesDirty) {

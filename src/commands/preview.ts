@@ -5,11 +5,13 @@ import { displayFile } from "../ui/format.js";
 export async function previewCommand(
   ctx: Context,
   file: string,
-  opts: { out?: string; png?: string },
+  opts: { out?: string; png?: string; emoji?: boolean; captions?: boolean },
 ): Promise<number> {
   const result = await preview({
     file,
     cwd: ctx.cwd,
+    emoji: opts.emoji,
+    captions: opts.captions,
     ...(opts.out ? { out: opts.out } : {}),
     ...(opts.png ? { png: opts.png } : {}),
   });

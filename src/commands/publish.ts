@@ -21,6 +21,8 @@ export interface PublishOptions {
   force?: boolean;
   draft?: boolean;
   writeBack: boolean;
+  emoji?: boolean;
+  captions?: boolean;
   concurrency: number;
   maxAttempts: number;
   json?: boolean;
@@ -56,6 +58,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     // --no-write-back wins; otherwise the config (or TOPN_WRITE_BACK) decides.
     writeBack: opts.writeBack && config.writeBack,
     maxAttempts: opts.maxAttempts,
+    render: { emoji: opts.emoji, captions: opts.captions },
     runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
   });
 

@@ -3,7 +3,7 @@
 // for files that name an article — whether that article is this account's. `publish` and `sync` both plan
 // here and differ only in what they do with the answer.
 
-import { type PreparedArticle, prepareArticle } from "../article/index.js";
+import { articleOptionsState, type PreparedArticle, prepareArticle } from "../article/index.js";
 import { articleDigest } from "../article/digest.js";
 import { UsageError } from "../errors.js";
 import type { Platform, PlatformModule, PublishMode } from "../platform.js";
@@ -26,6 +26,8 @@ export interface PlanOptions {
   force: boolean;
   writeBack: boolean;
   maxAttempts: number;
+  /** `--emoji`, `--no-captions`: how the HTML is made; the job renders with the same. */
+  render: { emoji?: boolean | undefined; captions?: boolean | undefined };
   /** When the i-th ready file runs (null: now). */
   runAt: (index: number, article: PreparedArticle) => number | null;
   signal?: AbortSignal;
@@ -136,6 +138,7 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
         force: opts.force,
         mode: opts.mode,
         writeBack: opts.writeBack,
+        state: articleOptionsState(opts.render),
       },
     });
   }
@@ -162,7 +165,8 @@ async function verifyNamedArticles(plan: PlannedFile[], opts: PlanOptions): Prom
       const at = `${p.display}:${p.article.zhihuLine ?? 1}`;
       const owner = await platform.verifyArticle(opts.account, articleId, opts.signal);
       if (owner.kind === "ours") {
-        if (owner.state === "published") p.task = { ...p.task, state: { updates: articleId } };
+        if (owner.state === "published")
+          p.task = { ...p.task, state: { ...p.task.state, updates: articleId } };
         continue;
       }
       plan[i] = {

@@ -106,12 +106,22 @@ const IN_PAGE = `async (r) => {
   }
 }`;
 
+export interface ZhihuApiOptions {
+  account: string;
+  signal?: AbortSignal;
+  /**
+   * Awaited right before each request goes to the page (a job's `ctx.ensureLease`): a job that woke from a
+   * long pause after its lease moved on must not send anything. A rejection propagates unchanged.
+   */
+  ensureLease?: () => Promise<void>;
+}
+
 export class ZhihuApi {
   lastExchange: Exchange | null = null;
 
   constructor(
     private readonly page: Page,
-    private readonly opts: { account: string; signal?: AbortSignal },
+    private readonly opts: ZhihuApiOptions,
   ) {}
 
   get account(): string {
@@ -181,6 +191,7 @@ export class ZhihuApi {
         ...(req.bytes !== undefined ? { body: `(${req.bytes.length} bytes)` } : {}),
       },
     };
+    await this.opts.ensureLease?.();
     this.lastExchange = exchange;
     const t0 = performance.now();
     const outcome = await this.evaluate(pageReq, req.step);

@@ -1,12 +1,14 @@
 // Images must live on zhimg.com. Zhihu dedupes by md5: register the hash, upload the bytes only when Zhihu
 // does not have them yet (state 2), to its OSS bucket with a V1 signature computed here, then wait until
 // Zhihu has processed them. Each finished image is reported at once so a retry never uploads it again.
+// An image already on zhimg.com is used as it is; a remote one topn could not download is handed to
+// Zhihu's re-hosting endpoint, which fetches it by URL (and answers 422 when it cannot either).
 
 import { createHmac } from "node:crypto";
 import path from "node:path";
-import type { ImageAsset } from "../article/index.js";
+import { type ImageAsset, zhimgUrl } from "../article/index.js";
 import { TaskFailure } from "../errors.js";
-import { API, OSS_UPLOAD, type ZhihuApi } from "./api.js";
+import { API, OSS_UPLOAD, ZHUANLAN, type ZhihuApi } from "./api.js";
 import { classify } from "./classify.js";
 import { asRecord, idOf } from "./json.js";
 
@@ -48,11 +50,13 @@ export function ossHeaders(i: OssSignInput): Record<string, string> {
 }
 
 export const imageStep = (asset: ImageAsset): string =>
-  `upload image ${/^https?:/.test(asset.source) ? asset.source : path.basename(asset.source)}`;
+  asset.delivery === "rehost"
+    ? `upload image ${asset.source} by URL`
+    : `upload image ${/^https?:/.test(asset.source) ? asset.source : path.basename(asset.source)}`;
 
 /**
- * Uploads each image not in `done` (md5 → object key) and calls `onUploaded` after each one, before the
- * next starts. Returns md5 → object key for all of them.
+ * Uploads each image not in `done` (id → OSS object key, or the zhimg URL Zhihu gave a re-hosted image) and
+ * calls `onUploaded` after each one, before the next starts. Returns that map for all of them.
  */
 export async function uploadImages(
   api: ZhihuApi,
@@ -63,11 +67,54 @@ export async function uploadImages(
   const keys: Record<string, string> = { ...done };
   for (const asset of images) {
     if (keys[asset.id] !== undefined) continue;
-    const objectKey = await uploadOne(api, asset);
+    if (asset.delivery === "zhimg") {
+      keys[asset.id] = asset.source;
+      continue;
+    }
+    const objectKey = asset.delivery === "rehost" ? await rehost(api, asset) : await uploadOne(api, asset);
     keys[asset.id] = objectKey;
     await onUploaded(asset, objectKey);
   }
   return keys;
+}
+
+/** The address of an image in the article, from what uploadImages returned. */
+export function imageAddress(keys: Readonly<Record<string, string>>): (asset: ImageAsset) => string {
+  return (asset) => {
+    const key = keys[asset.id];
+    if (key !== undefined && /^https?:/.test(key)) return key;
+    if (key === undefined && asset.delivery) return asset.source;
+    return zhimgUrl(key ?? `v2-${asset.id}`, asset.ext);
+  };
+}
+
+/** Zhihu fetches the image itself. Failing that too is transient: the host may answer later. */
+async function rehost(api: ZhihuApi, asset: ImageAsset): Promise<string> {
+  const step = imageStep(asset);
+  const form = new URLSearchParams({ url: asset.source, source: "article" }).toString();
+  const { status, body } = await api.json(
+    {
+      step,
+      method: "POST",
+      url: `${ZHUANLAN}/api/uploaded_images`,
+      bytes: Buffer.from(form),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    },
+    { allow: [422] },
+  );
+  const answer = asRecord(body);
+  if (status === 422 || typeof answer.src !== "string" || !/^https?:/.test(answer.src)) {
+    const error = asRecord(answer.error);
+    const why =
+      typeof error.message === "string" ? `${error.message} (code ${String(error.code)})` : `HTTP ${status}`;
+    throw new TaskFailure(
+      "transient",
+      step,
+      `neither topn nor Zhihu could fetch the image ${asset.source}: Zhihu answered ${why}`,
+      { hint: "check the URL, or download the image and link the local file" },
+    );
+  }
+  return answer.src;
 }
 
 async function uploadOne(api: ZhihuApi, asset: ImageAsset): Promise<string> {

@@ -4,6 +4,7 @@
 // after the scan gets the session), so it is drawn, never printed as text.
 
 import type { BrowserContext, Page } from "puppeteer-core";
+import { openPage } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
 import { ZSE_93 } from "./api.js";
 import { LoginError, type LoginFlowOptions, type LoginResult, SIGNIN_URL } from "./login.js";
@@ -29,7 +30,7 @@ export async function qrLogin(opts: LoginFlowOptions): Promise<LoginResult> {
   let context: BrowserContext | undefined;
   try {
     context = await browser.createBrowserContext();
-    const page = await context.newPage();
+    const page = await openPage(context);
     const navTimeout = Math.max(1000, Math.min(30_000, deadline - Date.now()));
     // As a visitor would arrive: the home page, the sign-in page (sets _xsrf), then a quiet page on the
     // same origin to call the API from, where the sign-in page's own QR poller is not running.

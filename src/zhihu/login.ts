@@ -4,6 +4,7 @@
 // The QR-in-a-terminal flow is in ./login-qr.ts, the cookie import in ./login-cookies.ts.
 
 import type { Browser, BrowserContext, Frame, Page } from "puppeteer-core";
+import { openPage, presentAsInstalled } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
 import { firstLine, UsageError } from "../errors.js";
 import { isZhihuDomain, type SessionCookie } from "./cookies.js";
@@ -71,9 +72,10 @@ export async function browserLogin(opts: LoginFlowOptions): Promise<LoginResult>
     if (launched) {
       // The window the browser opened with: a second one would only confuse.
       page = (await launched.pages())[0] ?? (await launched.newPage());
+      await presentAsInstalled(page);
     } else {
       context = await browser.createBrowserContext();
-      page = await context.newPage();
+      page = await openPage(context);
     }
     opts.print(
       `Sign in to Zhihu in the browser window (${SIGNIN_URL}): scan the QR code with the Zhihu app, or use SMS.` +

@@ -5,13 +5,22 @@ import type { Page } from "puppeteer-core";
 import { BrowserPool, type PoolLease } from "../browser/pool.js";
 import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
 import { TaskFailure, UsageError } from "../errors.js";
-import type { JobContext, Platform, PlatformOptions, PublishResult, TaskSnapshot } from "../platform.js";
+import type {
+  ArticleOwnership,
+  JobContext,
+  Platform,
+  PlatformOptions,
+  PublishResult,
+  TaskSnapshot,
+} from "../platform.js";
 import { ZhihuApi } from "./api.js";
 import { writeArtifacts } from "./artifacts.js";
 import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
 import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
+import { hasLoginCookie } from "./session-check.js";
+import { checkArticleId, verifyArticle } from "./verify.js";
 
 export interface ZhihuTuning {
   /** A shared pool (tests and benchmarks keep one browser warm across runners): the platform leaves it open. */
@@ -39,11 +48,33 @@ export class ZhihuPlatform implements Platform {
     let page: Page | null = null;
     let api: ZhihuApi | null = null;
     try {
-      page = await zhuanlanPage(lease);
-      api = new ZhihuApi(page, { account: task.account, signal: ctx.signal });
+      const ensureLease = () => ctx.ensureLease();
+      page = await zhuanlanPage(lease, ensureLease);
+      api = new ZhihuApi(page, { account: task.account, signal: ctx.signal, ensureLease });
       return await publishFlow(api, task, ctx);
     } catch (e) {
       await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
+      throw e;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** A saved session with its login cookie: whether it is still alive only Zhihu can say, at publish time. */
+  async hasSession(account: string): Promise<boolean> {
+    const session = await (await this.store()).get("zhihu", account);
+    return session !== null && hasLoginCookie(session.cookies);
+  }
+
+  async verifyArticle(account: string, articleId: string, signal?: AbortSignal): Promise<ArticleOwnership> {
+    checkArticleId(articleId);
+    const cookies = await sessionCookies(await this.store(), account);
+    const lease = await this.acquire(account, cookies);
+    try {
+      const page = await zhuanlanPage(lease);
+      return await verifyArticle(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), articleId);
+    } catch (e) {
+      if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
       throw e;
     } finally {
       lease.release();

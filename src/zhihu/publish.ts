@@ -2,41 +2,72 @@
 // is the article id, so once it is recorded every retry works on the same draft and publishing it again
 // updates the same article: a crash at any point can never make a second article.
 //
+// An update makes the article equal to the file: title, HTML, cover (cleared when the file has none),
+// topics (bound and unbound), comment permission, and the column where Zhihu allows it (publish-calls.ts).
+//
 // state (committed with checkpoints, returned in the snapshot on the next attempt):
-//   images   md5 → OSS object key of every image already on zhimg.com
-//   saved    digest of the title + HTML last saved into the draft
-//   updates  set by `topn publish` when the file was published before: the article being updated
+//   images       md5 → OSS object key of every image already on zhimg.com
+//   saved        digest of the title + HTML + cover last saved into the draft
+//   updates      set by `topn publish` when the file was published before: the article being updated
+//   live         the article was already published when this task asked Zhihu to publish it (an update)
+//   publishedAs  {contentHash, digest} of the file this task asked Zhihu to publish
 
-import { createHash, randomUUID } from "node:crypto";
 import {
   articleDigest,
-  type ImageAsset,
+  articleOptionsFrom,
   MAX_TOPICS,
   type PreparedArticle,
   prepareArticle,
   renderArticle,
-  zhimgUrl,
 } from "../article/index.js";
-import { TaskFailure, UsageError } from "../errors.js";
+import { firstLine, TaskFailure, UsageError } from "../errors.js";
 import type { JobContext, PublishResult, TaskSnapshot } from "../platform.js";
 import { WWW, ZHUANLAN, type ZhihuApi } from "./api.js";
-import { imageStep, uploadImages } from "./images.js";
-import { asRecord, idOf, parseJson } from "./json.js";
+import { imageAddress, imageStep, uploadImages } from "./images.js";
+import { asRecord, idOf } from "./json.js";
+import { findColumn, publishCurrent, publishLegacy } from "./publish-calls.js";
+import { type ArticleBack, articleUrl, digestOf, readArticle } from "./read-back.js";
+import { syncTopics, topicsOf } from "./topics.js";
 
-interface Topic {
-  id: string;
-  name: string;
+/** What one attempt knows, shared with the last-chance read-back that runs when the attempt fails. */
+interface Attempt {
+  state: Record<string, unknown>;
+  draftId: string | null;
+  /** A publish call may have reached Zhihu: this attempt or an earlier one committed `publishing`. */
+  publishing: boolean;
 }
 
-const articleUrl = (id: string): string => `${ZHUANLAN}/p/${id}`;
+interface Published {
+  contentHash: string;
+  digest: string;
+}
 
 export async function publishFlow(
   api: ZhihuApi,
   task: TaskSnapshot,
   ctx: JobContext,
 ): Promise<PublishResult> {
-  const state: Record<string, unknown> = { ...task.state };
-  let draftId = task.draftId;
+  const attempt: Attempt = {
+    state: { ...task.state },
+    draftId: task.draftId,
+    publishing: task.checkpoint === "publishing",
+  };
+  try {
+    return await steps(api, task, ctx, attempt);
+  } catch (e) {
+    const live = await liveDespite(e, api, task, ctx, attempt);
+    if (live) return live;
+    throw e;
+  }
+}
+
+async function steps(
+  api: ZhihuApi,
+  task: TaskSnapshot,
+  ctx: JobContext,
+  attempt: Attempt,
+): Promise<PublishResult> {
+  const { state } = attempt;
   const commit = async (checkpoint: string, message: string, newDraft?: string): Promise<void> => {
     api.checkAborted(checkpoint);
     await ctx.checkpoint({
@@ -53,42 +84,38 @@ export async function publishFlow(
   const urlToken = typeof me.url_token === "string" ? me.url_token : null;
 
   // The last attempt stopped after asking Zhihu to publish: find out whether it did before doing anything.
-  if (task.checkpoint === "publishing" && draftId) {
-    const back = await readArticle(api, draftId);
-    if (back?.state === "published" && (state.updates === undefined || digestOf(back) === state.saved)) {
-      ctx.log(`already published by the last attempt: ${articleUrl(draftId)}`);
-      const article = await prepare(task, ctx);
-      return {
-        url: articleUrl(draftId),
-        articleId: draftId,
-        state: "published",
-        contentHash: article.contentHash,
-        digest: articleDigest(article),
-      };
+  if (task.mode === "publish" && task.checkpoint === "publishing" && attempt.draftId) {
+    const back = await readArticle(api, attempt.draftId);
+    if (back && publishedByUs(back, state)) {
+      ctx.log(`already published by the last attempt: ${articleUrl(attempt.draftId)}`);
+      return publishedResult(attempt.draftId, recorded(task, state));
     }
   }
 
   const article = await prepare(task, ctx);
 
   let draft: Record<string, unknown> | null = null;
-  if (draftId) {
+  if (attempt.draftId) {
     const read = await api.json(
-      { step: "read draft", method: "GET", url: `${ZHUANLAN}/api/articles/${draftId}/draft` },
+      { step: "read draft", method: "GET", url: `${ZHUANLAN}/api/articles/${attempt.draftId}/draft` },
       { allow: [404] },
     );
     if (read.status === 404) {
-      ctx.log(`draft ${draftId} no longer exists on Zhihu; starting a new one`);
-      draftId = null;
+      ctx.log(`draft ${attempt.draftId} no longer exists on Zhihu; starting a new one`);
+      attempt.draftId = null;
       delete state.updates;
       delete state.saved;
+      delete state.live;
     } else {
       draft = asRecord(read.body);
       if (task.checkpoint === null) {
-        ctx.log(state.updates ? `updating article ${draftId}` : `continuing draft ${draftId}`);
+        ctx.log(
+          state.updates ? `updating article ${attempt.draftId}` : `continuing draft ${attempt.draftId}`,
+        );
       }
     }
   }
-  if (!draftId) {
+  if (!attempt.draftId) {
     const created = asRecord(
       (
         await api.json({
@@ -99,15 +126,18 @@ export async function publishFlow(
         })
       ).body,
     );
-    draftId = idOf(created.id);
-    if (draftId === null) {
+    const createdId = idOf(created.id);
+    if (createdId === null) {
       throw new TaskFailure("transient", "create draft", "Zhihu's answer to creating a draft has no id");
     }
+    attempt.draftId = createdId;
     // From here on every attempt reuses this draft: commit before anything else happens.
-    await commit("draft_created", `draft ${draftId} created`, draftId);
+    await commit("draft_created", `draft ${createdId} created`, createdId);
     draft = created;
   }
-  const id = draftId;
+  const id = attempt.draftId;
+  // Published before this task: by Zhihu's word, or by topn's (an update), should the draft not say.
+  const live = draft?.is_published === true || state.live === true || state.updates !== undefined;
 
   const assets =
     article.cover && !article.images.some((i) => i.id === article.cover?.id)
@@ -117,14 +147,16 @@ export async function publishFlow(
     state.images = { ...asStringMap(state.images), [asset.id]: key };
     await commit("image_uploaded", `${imageStep(asset).replace(/^upload/, "uploaded")}`);
   });
-  const src = (asset: ImageAsset): string => zhimgUrl(keys[asset.id] ?? `v2-${asset.id}`, asset.ext);
+  const src = imageAddress(keys);
   const content = {
     title: article.title,
     content: renderArticle(article, src),
+    // "" clears a cover the file no longer has.
     titleImage: article.cover ? src(article.cover) : "",
   };
   const digest = digestOf(content);
   if (state.saved !== digest) {
+    // Into the draft only: a published article keeps its live text until it is published again.
     await api.call({
       step: "save draft",
       method: "PATCH",
@@ -135,52 +167,151 @@ export async function publishFlow(
         table_of_contents: false,
         delta_time: 0,
         can_reward: false,
-        ...(article.cover ? { titleImage: content.titleImage, isTitleImageFullScreen: false } : {}),
+        titleImage: content.titleImage,
+        isTitleImageFullScreen: false,
       },
     });
     state.saved = digest;
     await commit("content_saved", "title and text saved into the draft");
   }
 
-  await bindTopics(api, id, article.topics.slice(0, MAX_TOPICS), topicsOf(draft));
+  const published: Published = { contentHash: article.contentHash, digest: articleDigest(article) };
+  if (task.mode === "draft") return saveAsDraft(api, ctx, { id, article, draft, live, commit, published });
+
+  await syncTopics(api, id, article.topics.slice(0, MAX_TOPICS), topicsOf(draft));
   await commit(
     "topics_bound",
     article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics",
   );
 
-  await commit("publishing", "publishing");
-  let articleId = id;
-  if (article.column !== undefined) {
-    await publishLegacy(api, id, article, urlToken);
-  } else {
-    articleId = await publishCurrent(
-      api,
-      id,
-      article,
-      state.updates !== undefined || draft?.is_published === true,
+  // Looked up before `publishing`: a column the account lacks fails the task while nothing can be live.
+  const column = article.column === undefined ? null : await findColumn(api, article.column, urlToken);
+  const current = asRecord(draft?.column);
+  if (article.column === undefined && typeof current.title === "string") {
+    ctx.log(
+      `the article stays in column "${current.title}": Zhihu offers no way to take it out through its API; do that on zhihu.com`,
     );
+  }
+
+  if (live) state.live = true;
+  state.publishedAs = { ...published };
+  await commit("publishing", "publishing");
+  attempt.publishing = true;
+  let articleId = id;
+  if (column !== null) {
+    await publishLegacy(api, id, article.comments, column);
+  } else {
+    articleId = await publishCurrent(api, id, article.comments, live);
     if (articleId !== id) ctx.log(`Zhihu published draft ${id} as article ${articleId}`);
   }
 
-  const back = await readArticle(api, articleId);
-  if (back?.state !== "published") {
-    ctx.log(
-      `Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`,
+  // Zhihu has accepted the article: from here nothing may turn the task into a failure.
+  try {
+    const back = await readArticle(api, articleId);
+    if (back?.state !== "published") {
+      ctx.log(
+        `Zhihu accepted the article, but it reads back as ${back ? back.state : "missing"} (under review?)`,
+      );
+    }
+  } catch (e) {
+    if (ctx.signal.aborted || (e instanceof TaskFailure && e.kind === "lease_lost")) throw e;
+    ctx.log(`Zhihu accepted the article; reading it back failed (${firstLine(e)}), which does not undo it`);
+  }
+  return publishedResult(articleId, published);
+}
+
+/**
+ * `--draft`: the text is in the draft, nothing is published. On an article that is already live only the
+ * draft changes (Zhihu keeps the live text until the next publish); its topics are left alone, since
+ * topics belong to the article itself and changing them would change the live article.
+ */
+async function saveAsDraft(
+  api: ZhihuApi,
+  ctx: JobContext,
+  a: {
+    id: string;
+    article: PreparedArticle;
+    draft: Record<string, unknown> | null;
+    live: boolean;
+    commit: (checkpoint: string, message: string) => Promise<void>;
+    published: Published;
+  },
+): Promise<PublishResult> {
+  if (a.live) {
+    ctx.log("the article is live: only its draft was changed; its topics change when it is published");
+  } else {
+    await syncTopics(api, a.id, a.article.topics.slice(0, MAX_TOPICS), topicsOf(a.draft));
+    await a.commit(
+      "topics_bound",
+      a.article.topics.length > 0 ? `topics: ${a.article.topics.join(", ")}` : "no topics",
     );
   }
-  return {
-    url: articleUrl(articleId),
-    articleId,
-    state: "published",
-    contentHash: article.contentHash,
-    digest: articleDigest(article),
-  };
+  ctx.log(`saved as a draft: ${articleUrl(a.id)}/edit`);
+  return { url: `${articleUrl(a.id)}/edit`, articleId: a.id, state: "draft", ...a.published };
+}
+
+/**
+ * The last word before a failure is recorded for good. Once a publish call may have reached Zhihu, the
+ * article may be live although the attempt failed (an answer lost, a refusal after the fact, a session
+ * that expired a moment later): read it back, and if it is published with the text we saved, the task
+ * succeeded. Reading back needs no valid session for a published article.
+ */
+async function liveDespite(
+  e: unknown,
+  api: ZhihuApi,
+  task: TaskSnapshot,
+  ctx: JobContext,
+  attempt: Attempt,
+): Promise<PublishResult | null> {
+  const final =
+    !(e instanceof TaskFailure) ||
+    (e.kind !== "lease_lost" && (!e.transient || task.attempt >= task.maxAttempts));
+  const id = attempt.draftId;
+  if (!final || !attempt.publishing || id === null || task.mode !== "publish" || ctx.signal.aborted) {
+    return null;
+  }
+  let back: ArticleBack | null;
+  try {
+    back = await readArticle(api, id);
+  } catch (readError) {
+    ctx.log(`could not read article ${id} back before recording the failure: ${firstLine(readError)}`);
+    return null;
+  }
+  if (!back || !publishedByUs(back, attempt.state)) return null;
+  ctx.log(`${firstLine(e)}; but article ${id} is published with this text, so the task succeeded`);
+  return publishedResult(id, recorded(task, attempt.state));
+}
+
+/**
+ * Whether a read-back shows the publish this task asked for. A new article that is published at all is
+ * ours (its draft was made by this task); an update must show the text this task saved.
+ */
+function publishedByUs(back: ArticleBack, state: Record<string, unknown>): boolean {
+  if (back.state !== "published") return false;
+  const update = state.updates !== undefined || state.live === true;
+  return !update || digestOf(back) === state.saved;
+}
+
+function publishedResult(articleId: string, published: Published): PublishResult {
+  return { url: articleUrl(articleId), articleId, state: "published", ...published };
+}
+
+/**
+ * What this task asked Zhihu to publish. A task whose `publishing` was committed before topn recorded it
+ * has only the hash it was queued with, and no digest (so the next `publish` of the file is not "unchanged").
+ */
+function recorded(task: TaskSnapshot, state: Record<string, unknown>): Published {
+  const p = asRecord(state.publishedAs);
+  if (typeof p.contentHash === "string" && typeof p.digest === "string") {
+    return { contentHash: p.contentHash, digest: p.digest };
+  }
+  return { contentHash: task.contentHash, digest: "" };
 }
 
 async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArticle> {
   let article: PreparedArticle;
   try {
-    article = await prepareArticle(task.file, { signal: ctx.signal });
+    article = await prepareArticle(task.file, { signal: ctx.signal, ...articleOptionsFrom(task.state) });
   } catch (e) {
     if (e instanceof UsageError && e.passing) {
       throw new TaskFailure("transient", "read article", e.message, { ...(e.hint ? { hint: e.hint } : {}) });
@@ -204,162 +335,8 @@ async function prepare(task: TaskSnapshot, ctx: JobContext): Promise<PreparedArt
   return article;
 }
 
-async function readArticle(
-  api: ZhihuApi,
-  id: string,
-): Promise<{ state: string; title: string; content: string; titleImage: string } | null> {
-  const { status, body } = await api.json(
-    { step: "read back", method: "GET", url: `${ZHUANLAN}/api/articles/${id}` },
-    { allow: [404] },
-  );
-  if (status === 404) return null;
-  const a = asRecord(body);
-  return {
-    state: String(a.state ?? ""),
-    title: String(a.title ?? ""),
-    content: String(a.content ?? ""),
-    titleImage: String(a.image_url ?? ""),
-  };
-}
-
-function topicsOf(draft: Record<string, unknown> | null): Topic[] {
-  const list = Array.isArray(draft?.topics) ? draft.topics : [];
-  return list.flatMap((t): Topic[] => {
-    const raw = asRecord(t);
-    const id = idOf(raw.id);
-    return id !== null && typeof raw.name === "string" ? [{ id, name: raw.name }] : [];
-  });
-}
-
-const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
-
-/** Binds the wanted topics the draft does not have yet; makes room by unbinding ones no longer wanted. */
-async function bindTopics(api: ZhihuApi, id: string, wanted: string[], bound: Topic[]): Promise<void> {
-  for (const name of wanted) {
-    if (bound.some((t) => sameName(t.name, name))) continue;
-    const step = `bind topic ${name}`;
-    const { body } = await api.json({
-      step,
-      method: "GET",
-      url: `${ZHUANLAN}/api/autocomplete/topics?token=${encodeURIComponent(name)}&max_matches=5&use_similar=0&topic_filter=1`,
-    });
-    const found = (Array.isArray(body) ? body : []).map(asRecord);
-    const topic = found.find((t) => typeof t.name === "string" && sameName(t.name, name));
-    if (!topic) {
-      const near = found.map((t) => t.name).filter((n): n is string => typeof n === "string");
-      throw new TaskFailure("bad_input", step, `Zhihu has no topic named "${name}"`, {
-        hint:
-          near.length > 0
-            ? `did you mean: ${near.join(", ")}? fix topics: in the front matter`
-            : "fix topics: in the front matter",
-      });
-    }
-    if (bound.length >= MAX_TOPICS) {
-      const stale = bound.find((t) => !wanted.some((w) => sameName(w, t.name)));
-      if (stale) {
-        await api.call({
-          step: `unbind topic ${stale.name}`,
-          method: "DELETE",
-          url: `${ZHUANLAN}/api/articles/${id}/topics/${stale.id}`,
-        });
-        bound.splice(bound.indexOf(stale), 1);
-      }
-    }
-    await api.call({ step, method: "POST", url: `${ZHUANLAN}/api/articles/${id}/topics`, json: topic });
-    bound.push({ id: idOf(topic.id) ?? "", name: String(topic.name) });
-  }
-}
-
-/** The current endpoint. Returns the published article's id (exact, from a JSON string with a bare number). */
-async function publishCurrent(
-  api: ZhihuApi,
-  id: string,
-  article: PreparedArticle,
-  isPublished: boolean,
-): Promise<string> {
-  const business = {
-    commentPermission: article.comments,
-    disclaimer_type: "none",
-    disclaimer_status: "close",
-    table_of_contents_enabled: false,
-    commercial_report_info: { commercial_types: [] },
-    commercial_zhitask_bind_info: null,
-    canReward: false,
-  };
-  const { body } = await api.json(
-    {
-      step: "publish",
-      method: "POST",
-      url: `${WWW}/api/v4/content/publish`,
-      json: {
-        action: "article",
-        data: {
-          publish: { traceId: `${Date.now()},${randomUUID()}` },
-          extra_info: { publisher: "pc", pc_business_params: JSON.stringify(business) },
-          draft: { disabled: 1, id, isPublished },
-          commentsPermission: { comment_permission: article.comments },
-          creationStatement: { disclaimer_type: "none", disclaimer_status: "close" },
-          contentsTables: { table_of_contents_enabled: false },
-          commercialReportInfo: { isReport: 0 },
-          appreciate: { can_reward: false, tagline: "" },
-          hybridInfo: {},
-        },
-      },
-    },
-    { publishCode: true },
-  );
-  const result = asRecord(asRecord(body).data).result;
-  let published: Record<string, unknown> = {};
-  try {
-    published = asRecord(asRecord(typeof result === "string" ? parseJson(result) : result).publish);
-  } catch {
-    // An unreadable result still means success (code 0): the draft id is the article id.
-  }
-  return idOf(published.id) ?? id;
-}
-
-/** The legacy endpoint: the only one known to take a column. */
-async function publishLegacy(
-  api: ZhihuApi,
-  id: string,
-  article: PreparedArticle,
-  urlToken: string | null,
-): Promise<void> {
-  const wanted = article.column ?? "";
-  const step = `find column ${wanted}`;
-  if (urlToken === null)
-    throw new TaskFailure("transient", step, "Zhihu's session check did not name the account");
-  const { body } = await api.json({
-    step,
-    method: "GET",
-    url: `${WWW}/api/v4/members/${encodeURIComponent(urlToken)}/column-contributions?limit=20&offset=0`,
-  });
-  const data = asRecord(body).data;
-  const columns = (Array.isArray(data) ? data : []).map((d) => asRecord(asRecord(d).column));
-  const column = columns.find((c) => c.title === wanted || String(c.id) === wanted);
-  if (!column) {
-    const names = columns.map((c) => c.title).filter((t): t is string => typeof t === "string");
-    throw new TaskFailure("bad_input", step, `the account has no column named "${wanted}"`, {
-      hint: names.length > 0 ? `its columns: ${names.join(", ")}` : "create the column on Zhihu first",
-    });
-  }
-  await api.call({
-    step: "publish",
-    method: "PUT",
-    url: `${ZHUANLAN}/api/articles/${id}/publish`,
-    json: { commentPermission: article.comments, column },
-  });
-}
-
 function asStringMap(v: unknown): Record<string, string> {
   return Object.fromEntries(
     Object.entries(asRecord(v)).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
-}
-
-function digestOf(c: { title: string; content: string; titleImage?: string }): string {
-  return createHash("sha256")
-    .update(`${c.title}\u0000${c.content}\u0000${c.titleImage ?? ""}`)
-    .digest("hex")
-    .slice(0, 32);
 }

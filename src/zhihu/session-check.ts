@@ -3,6 +3,7 @@
 // Zhihu ends sessions long before their cookies expire, so only this live answer counts.
 
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
+import { openPage } from "../browser/identity.js";
 import { firstLine } from "../errors.js";
 import { ZSE_93 } from "./api.js";
 import { VERIFY_URL } from "./classify.js";
@@ -126,7 +127,7 @@ async function openSessionContext(
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.createBrowserContext();
   try {
-    const page = await context.newPage();
+    const page = await openPage(context);
     // Through the page, not the context: only the page's call takes a `url`, which keeps a host-only
     // cookie host-only (the context's call makes every cookie a domain cookie).
     await page.setCookie(...toPuppeteerCookies(cookies));

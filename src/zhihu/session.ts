@@ -26,8 +26,11 @@ export async function sessionCookies(store: CredentialStore, account: string): P
   return session.cookies;
 }
 
-/** The lease's page, on a zhuanlan.zhihu.com page (loaded once, then reused across the account's tasks). */
-export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
+/**
+ * The lease's page, on a zhuanlan.zhihu.com page (loaded once, then reused across the account's tasks).
+ * `ensureLease` is awaited before the page is loaded, as before any other request of a job.
+ */
+export async function zhuanlanPage(lease: PoolLease, ensureLease?: () => Promise<void>): Promise<Page> {
   let page: Page;
   try {
     page = await lease.page();
@@ -35,6 +38,7 @@ export async function zhuanlanPage(lease: PoolLease): Promise<Page> {
     throw openFailure(`the browser could not open a page: ${(e as Error).message}`, e);
   }
   if (page.url().startsWith(`${ZHUANLAN}/`)) return page;
+  await ensureLease?.();
   let status = 0;
   try {
     const res = await page.goto(`${ZHUANLAN}/`, {

@@ -20,12 +20,17 @@ const HANDLERS: Record<string, Handler> = {
     duplicateTitles: sim.duplicateTitles(),
     maxInFlight: sim.maxInFlight(),
     images: sim.images(),
+    articleCounts: sim.articleCounts(),
+    lastSeq: sim.lastSeq,
     accounts: [...sim.world.accounts.keys()],
     pendingQr: sim.pendingQr(),
     faults: sim.faults.current(),
   }),
   "GET /articles": (sim, _b, q) => sim.articles(q.has("account") ? { account: q.get("account")! } : {}),
-  "GET /requests": (sim, _b, q) => sim.requests(q.get("account") ?? undefined),
+  "GET /requests": (sim, _b, q) =>
+    sim.requests(q.get("account") ?? undefined, { since: Number(q.get("since") ?? 0) || 0 }),
+  "GET /writes": (sim, _b, q) =>
+    sim.writes(q.get("account") ?? undefined, { since: Number(q.get("since") ?? 0) || 0 }),
   "POST /accounts": (sim, body) => sim.createAccount(String(body.name ?? "")),
   "POST /accounts/:name/revoke": (sim, body, _q, name) => ({
     revoked: sim.revokeSessions(name, body.code === 101 ? 101 : 100),

@@ -137,6 +137,15 @@ export class Ctx {
   }
 }
 
+/** 401 as Zhihu answers a call that needs a session it does not have (code 101 for a session revoked so). */
+export function sendLoginRequired(ctx: Ctx): void {
+  const code = ctx.session?.revokedCode ?? 100;
+  ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", {
+    code,
+    name: "AuthenticationInvalidRequest",
+  });
+}
+
 /**
  * Ends the connection mid-response. A bare close before any byte is not enough: Chrome silently resends a
  * request (even a POST) whose reused keep-alive connection closes before answering, so the client would

@@ -3,7 +3,7 @@
 import type { Ctx } from "./http.js";
 import { homePage, signinPage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { asObject, dc0Value, LOGIN_COOKIE_SEC, nowSec, qc1Value } from "./util.js";
+import { asObject, dc0Value, escapeHtml, LOGIN_COOKIE_SEC, nowSec, qc1Value } from "./util.js";
 import { columnJson, memberJson, publishResultText } from "./views.js";
 import type { Article, Column } from "./world.js";
 
@@ -71,6 +71,9 @@ function handlePublish(ctx: Ctx, env: SimEnv) {
   const problem = env.world.publishProblem(article);
   // Content problems come back with HTTP 200 and a non-zero code: only `code` says it failed.
   if (problem) return publishFailure(ctx, 200, problem.code, problem.message);
+  // Applied only when the publish goes through, like the rest of it.
+  const permission = asObject(data.commentsPermission).comment_permission;
+  if (typeof permission === "string") article.commentPermission = permission;
   env.world.publish(article, "current", column);
   ctx.sendJson(200, {
     code: 0,
@@ -236,6 +239,22 @@ export const wwwRoutes: Route[] = [
           });
         }
       }
+    },
+  },
+  {
+    host: "www",
+    method: "GET",
+    path: /^\/equation$/,
+    name: "equation",
+    api: false,
+    // Zhihu draws formulas as SVG images; this one only writes the TeX, enough for a page to show something.
+    handle(ctx) {
+      const tex = ctx.url.searchParams.get("tex") ?? "";
+      const width = 12 + tex.length * 8;
+      const svg =
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="20" viewBox="0 0 ${width} 20">` +
+        `<text x="4" y="15" font-family="serif" font-size="14">${escapeHtml(tex)}</text></svg>`;
+      ctx.send(200, svg, { "Content-Type": "image/svg+xml", "Cache-Control": "max-age=31536000" });
     },
   },
   {

@@ -1,9 +1,9 @@
 // zhuanlan.zhihu.com: drafts, topics, the legacy publish endpoint, read-back, re-hosting and pages.
 
-import type { Ctx } from "./http.js";
+import { type Ctx, sendLoginRequired } from "./http.js";
 import { articlePage, soft404Page, writePage, zhuanlanHomePage } from "./pages.js";
 import type { Route, SimEnv } from "./route.js";
-import { asObject, imageInfo, md5 } from "./util.js";
+import { asObject, imageInfo, md5, zhihuFilterEmoji } from "./util.js";
 import { articleJson, draftJson, imageSrc, initialDataText, topicJson } from "./views.js";
 import type { Article, Column } from "./world.js";
 
@@ -126,8 +126,8 @@ export const zhuanlanRoutes: Route[] = [
       if (!article) return;
       const body = asObject(ctx.json());
       const draft = article.draft;
-      draft.title = str(body.title, draft.title);
-      draft.content = str(body.content, draft.content);
+      draft.title = zhihuFilterEmoji(str(body.title, draft.title));
+      draft.content = zhihuFilterEmoji(str(body.content, draft.content));
       draft.titleImage = str(body.titleImage, draft.titleImage);
       if (typeof body.table_of_contents === "boolean") draft.tableOfContents = body.table_of_contents;
       if (typeof body.can_reward === "boolean") draft.canReward = body.can_reward;
@@ -174,12 +174,15 @@ export const zhuanlanRoutes: Route[] = [
     path: new RegExp(`^/api/articles/${ID}$`),
     name: "article.read",
     api: true,
-    auth: true,
     handle(ctx, env) {
+      // A published article is public, with its author, as on Zhihu; a draft only to its author.
       const article = env.world.articles.get(ctx.params[0] ?? "");
-      const visible = article && !article.deleted && (article.account === ctx.account || article.published);
-      if (!visible) return ctx.sendError(404, NOT_FOUND);
-      ctx.sendJson(200, articleJson(article));
+      const exists = article !== undefined && !article.deleted;
+      if (exists && (article.published !== null || article.account === ctx.account)) {
+        return ctx.sendJson(200, articleJson(article));
+      }
+      if (!ctx.account) return sendLoginRequired(ctx);
+      ctx.sendError(404, NOT_FOUND);
     },
   },
   {

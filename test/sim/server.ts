@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { makeCertificate } from "./cert.js";
 import { startControlServer } from "./control.js";
 import { type FaultSpec, Faults } from "./faults.js";
-import { applyCors, Ctx, dropConnection, hostKind, readBody } from "./http.js";
+import { applyCors, Ctx, dropConnection, hostKind, readBody, sendLoginRequired } from "./http.js";
 import type { Route, SimEnv } from "./route.js";
 import { imageRoutes } from "./routes-images.js";
 import { refreshQr, wwwRoutes } from "./routes-www.js";
@@ -60,6 +60,11 @@ export interface RequestRecord {
   endpoint: string;
   status: number;
   preflight: boolean;
+  /** A state-changing API call (not a read, page or preflight): what a "nothing was written" test counts. */
+  write: boolean;
+  /** The User-Agent and Sec-CH-UA headers the client sent ("" / null when absent). */
+  userAgent: string;
+  secChUa: string | null;
   fault?: string;
 }
 
@@ -72,6 +77,9 @@ export interface ArticleView {
   html: string;
   draftTitle: string;
   draftHtml: string;
+  /** The cover (title image URL) shown, or the draft's; "" when none. */
+  cover: string;
+  draftCover: string;
   topics: string[];
   column: { id: string; title: string } | null;
   commentPermission: string;
@@ -232,6 +240,8 @@ export class Simulator {
           html: shown.content,
           draftTitle: a.draft.title,
           draftHtml: a.draft.content,
+          cover: shown.titleImage,
+          draftCover: a.draft.titleImage,
           topics: a.topics.map((t) => t.name),
           column: a.column ? { ...a.column } : null,
           commentPermission: a.commentPermission,
@@ -270,9 +280,30 @@ export class Simulator {
     return this.active.filter((c) => account === undefined || c.account === account).map((c) => c.endpoint);
   }
 
-  /** The request log, optionally for one account (by name). */
-  requests(account?: string): RequestRecord[] {
-    return this.log.filter((r) => account === undefined || r.account === account).map((r) => ({ ...r }));
+  /** The request log, optionally for one account (by name) and only after sequence number `since`. */
+  requests(account?: string, opts: { since?: number } = {}): RequestRecord[] {
+    const since = opts.since ?? 0;
+    return this.log
+      .filter((r) => r.seq > since && (account === undefined || r.account === account))
+      .map((r) => ({ ...r }));
+  }
+
+  /** The sequence number of the last request logged: pass it as `since` to see only what came after. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** The state-changing API calls made, optionally of one account after `since` (a draft, a save, a publish…). */
+  writes(account?: string, opts: { since?: number } = {}): RequestRecord[] {
+    return this.requests(account, opts).filter((r) => r.write);
+  }
+
+  /** How many articles (drafts included, deleted ones not) each account has. */
+  articleCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const a of this.articles())
+      if (a.state !== "deleted") counts[a.account] = (counts[a.account] ?? 0) + 1;
+    return counts;
   }
 
   images(): ImageView[] {
@@ -356,7 +387,14 @@ function sendFault(ctx: Ctx, decision: ReturnType<Faults["decide"]>): boolean {
 async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
   const { req, res } = ctx;
   const path = ctx.url.pathname;
-  const base = { method: ctx.method, host: req.headers.host ?? "", path };
+  const base = {
+    method: ctx.method,
+    host: req.headers.host ?? "",
+    path,
+    userAgent: ctx.header("user-agent") ?? "",
+    secChUa: ctx.header("sec-ch-ua") ?? null,
+    write: false,
+  };
   if (applyCors(req, res, ctx.host)) {
     sim.record({ ...base, account: null, endpoint: "preflight", status: 204, preflight: true });
     return;
@@ -392,6 +430,7 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
       ...base,
       account: actor,
       endpoint: route.name,
+      write: route.api && ctx.method !== "GET",
       status: res.headersSent ? res.statusCode : 0,
       preflight: false,
       ...(fault === undefined ? {} : { fault }),
@@ -415,13 +454,7 @@ async function dispatch(ctx: Ctx, sim: Simulator): Promise<void> {
         fault = decision.kind === "pass" ? "reset-after" : decision.kind;
       if (sendFault(ctx, decision)) return;
     }
-    if (route.auth && !ctx.account) {
-      const code = ctx.session?.revokedCode ?? 100;
-      return ctx.sendError(401, code === 101 ? "身份未经过验证" : "请求需要登录", {
-        code,
-        name: "AuthenticationInvalidRequest",
-      });
-    }
+    if (route.auth && !ctx.account) return sendLoginRequired(ctx);
     if (route.xsrf && (!ctx.cookies._xsrf || ctx.header("x-xsrftoken") !== ctx.cookies._xsrf)) {
       return ctx.sendError(403, "_xsrf 校验失败，请刷新页面后重试", { code: 403, name: "XSRFError" });
     }

@@ -67,6 +67,17 @@ export function imageInfo(bytes: Buffer): { ext: string; width: number; height: 
   }
 }
 
+/**
+ * What Zhihu's sanitiser is guessed to do to emoji (zhihu.md: "some emoji are filtered"; see README.md):
+ * flags (regional indicator pairs), skin-tone modifiers, zero-width joiners between emoji and tag
+ * characters are removed from saved text.
+ */
+export function zhihuFilterEmoji(text: string): string {
+  return text
+    .replace(/[\u{1F1E6}-\u{1F1FF}\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]/gu, "")
+    .replace(/(\p{Extended_Pictographic}\uFE0F?)\u200D(?=\p{Extended_Pictographic})/gu, "$1");
+}
+
 export const CONTENT_TYPES: Record<string, string> = {
   png: "image/png",
   gif: "image/gif",
