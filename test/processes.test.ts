@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type TestContext, test } from "node:test";
+import type { TestContext } from "node:test";
 import type { NewTask } from "../src/store/types.js";
 import { type FakeBehaviour, type FakeLogLine, readFakeLog } from "./fixtures/fake-platform.js";
 import { bothEngines, type Engine, engines } from "./helpers/engines.js";
