@@ -1,7 +1,8 @@
+import { type PauseColumns, pauseOf } from "../pause.js";
 import type { Account, AccountLogin, AccountStore } from "../types.js";
 import type { Db } from "./db.js";
 
-interface AccountRow {
+interface AccountRow extends PauseColumns {
   platform: string;
   name: string;
   display_name: string | null;
@@ -13,14 +14,8 @@ interface AccountRow {
   session_ok_at: number | null;
   session_expires_at: number | null;
   is_default: boolean;
-  paused_kind: string | null;
-  paused_reason: string | null;
-  paused_fix: string | null;
-  paused_at: number | null;
-  paused_until: number | null;
   gap_ms: number | null;
   daily_cap: number | null;
-  now: number;
 }
 
 const toAccount = (r: AccountRow): Account => ({
@@ -35,17 +30,7 @@ const toAccount = (r: AccountRow): Account => ({
   sessionOkAt: r.session_ok_at,
   sessionExpiresAt: r.session_expires_at,
   isDefault: r.is_default,
-  // A timed pause that has run out is no pause.
-  pause:
-    r.paused_kind !== null && (r.paused_until === null || r.paused_until > r.now)
-      ? {
-          kind: r.paused_kind,
-          reason: r.paused_reason ?? r.paused_kind,
-          fix: r.paused_fix ?? "",
-          at: r.paused_at ?? 0,
-          until: r.paused_until,
-        }
-      : null,
+  pause: pauseOf(r),
   gapMs: r.gap_ms,
   dailyCap: r.daily_cap,
 });

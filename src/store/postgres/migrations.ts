@@ -4,8 +4,8 @@
 // starting at once migrate once. Never edit a migration that has shipped: add a new one, to both engines.
 
 import type pg from "pg";
-import type { Queryable } from "./db.js";
 import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "../sqlite/migrations.js";
+import type { Queryable } from "./db.js";
 
 export interface Migration {
   version: number;

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { PublishMode } from "../../platform.js";
 import { articleKey, MAX_STRIKE_DOUBLINGS, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { type PauseColumns, pauseOf } from "../pause.js";
 import {
   type AccountHold,
   type AccountPause,
@@ -136,16 +137,11 @@ const toEvent = (e: TaskEventRow): TaskEvent => ({
   message: e.message,
 });
 
-interface HoldRow {
+interface HoldRow extends PauseColumns {
   platform: string;
   account: string;
-  paused_kind: string | null;
-  paused_reason: string | null;
-  paused_fix: string | null;
-  paused_until: number | null;
   gap_until: number;
   cap_until: number;
-  now: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -416,11 +412,11 @@ export class PgTaskStore implements TaskStore {
          RETURNING id`,
       ),
       holds: q(
-        `SELECT t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_until,
+        `SELECT t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_at, a.paused_until,
            max(${GAP_UNTIL}) AS gap_until, max(${CAP_UNTIL}) AS cap_until, NOW AS now
          FROM tasks t LEFT JOIN accounts a ON a.platform = t.platform AND a.name = t.account
          WHERE t.status = 'queued'
-         GROUP BY t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_until
+         GROUP BY t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_at, a.paused_until
          ORDER BY t.platform, t.account`,
       ),
       hosts: q(
@@ -861,15 +857,7 @@ export class PgTaskStore implements TaskStore {
         out.push({
           platform: r.platform,
           account: r.account,
-          pause:
-            r.paused_kind !== null && (r.paused_until === null || r.paused_until > r.now)
-              ? {
-                  kind: r.paused_kind,
-                  reason: r.paused_reason ?? r.paused_kind,
-                  fix: r.paused_fix ?? "",
-                  until: r.paused_until,
-                }
-              : null,
+          pause: pauseOf(r),
           gapUntil: r.gap_until > r.now ? r.gap_until : null,
           capUntil: r.cap_until > r.now ? r.cap_until : null,
           hosts: hosts.map((h) => ({ host: h.host, seenAt: h.seen_at })),
