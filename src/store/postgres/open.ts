@@ -17,6 +17,7 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
   /** Told about each transient error the store retries. */
   onRetry?: (e: unknown) => void;
+  /** Where PGHOST/PGPORT/PGUSER/PGDATABASE come from when the URL leaves them out (messages name them). */
   env?: NodeJS.ProcessEnv;
 }
 
