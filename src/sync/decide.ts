@@ -61,6 +61,8 @@ export interface DecideInput {
   /** The synced folders (absolute). */
   roots: readonly string[];
   exists: (file: string) => boolean;
+  /** How a file the database names is shown (relative to the working folder). */
+  display: (file: string) => string;
 }
 
 export function decide(input: DecideInput): SyncRow[] {
@@ -126,7 +128,7 @@ export function decide(input: DecideInput): SyncRow[] {
     if (input.exists(r.file)) continue;
     rows.push({
       status: "deleted",
-      display: r.file,
+      display: input.display(r.file),
       file: r.file,
       title: r.title,
       article: { id: r.articleId, url: r.url },

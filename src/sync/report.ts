@@ -29,7 +29,7 @@ const COLOUR: Record<SyncStatus, (s: string) => string> = {
 
 /** Whether the plan has anything for the person to read before the summary. */
 export function hasWork(plan: Pick<SyncPlan, "rows">): boolean {
-  return plan.rows.some((r) => r.status === "new" || r.status === "changed" || r.status === "deleted");
+  return plan.rows.some((r) => r.status === "new" || r.status === "changed");
 }
 
 /** The plan, one row per file that is not unchanged (all of them with `full`), and a line of counts. */
@@ -148,7 +148,8 @@ export function summaryLine(outcome: SyncOutcome, views: readonly TaskView[], no
   add(counts.draft, counts.draft === 1 ? "draft" : "drafts");
   add(counts.invalid, "invalid");
   add(counts.deleted, "deleted");
-  const quiet = views.length === 0 && deferred.length === 0;
+  // Nothing was queued or run by this sync: tasks of earlier ones may still wait (scheduled, paced).
+  const quiet = !hasWork(outcome) && views.every((v) => v.task.status === "queued");
   if (quiet) return `sync: nothing to do${parts.length > 0 ? ` — ${parts.join(", ")}` : ""}`;
   return `sync: ${parts.join(", ")}`;
 }

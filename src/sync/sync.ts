@@ -184,6 +184,7 @@ async function planSync(
     active,
     roots: whole ? found.roots : [],
     exists: existsSync,
+    display: (file) => displayFile(file, s.cwd),
   });
   return { rows, warnings, deferred: deferrals(rows, links, unpublished), now };
 }
