@@ -260,7 +260,7 @@ async function reschedule(row: SyncRow, t: Task, s: SyncSettings, hooks: SyncHoo
   if (t.status !== "queued" || wanted === null || Math.abs(wanted - t.runAt) < 60_000) return t;
   const moved = await s.store.tasks.reschedule(t.id, wanted);
   hooks.note(
-    `${row.display}: task ${t.id} rescheduled for ${new Date(wanted).toISOString()} (its date changed)`,
+    `${row.display}: task ${t.id} rescheduled for ${new Date(wanted).toISOString()} (as its date or --at says)`,
   );
   return moved;
 }
