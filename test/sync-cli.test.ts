@@ -34,7 +34,7 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
     mkdirSync(join(dir, rel, ".."), { recursive: true });
     writeFileSync(join(dir, rel), text);
   };
-  return { dir, store, run, write };
+  return { home, dir, store, run, write };
 }
 
 const post = (title: string, date: string) =>
@@ -170,4 +170,27 @@ test("--help lists sync with its flags and exit codes", async () => {
     /Exit 0: in sync or queued; 1: something failed or is invalid;\s+2: nothing could run/,
   );
   assert.match((await topn(["--help"])).stdout, /sync \[options\] <dirs\.\.\.>/);
+});
+
+test("topn publish links [[Note]] to a note beside the file that has an article", async (t) => {
+  const s = await setup(t);
+  s.write("b.md", post("Bee", "2020-01-01"));
+  s.write("a.md", `${post("Ay", "2020-01-01")}\nSee [[b]] and [[c]].\n`);
+  const publish = (file: string) =>
+    topn(["publish", file, "--platform", "fake"], {
+      env: { TOPN_HOME: s.home, TOPN_EXTRA_PLATFORM: FAKE_PLATFORM, TOPN_GAP: "0", TOPN_CAP: "0" },
+      cwd: s.dir,
+      tsx: true,
+    });
+  assert.equal((await publish("b.md")).code, 0);
+  const r = await publish("a.md");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /a\.md:\d+: wiki link \[\[c\]\] names no note in the folders being published/);
+  const [task] = (await s.store.tasks.list()).filter((x) => x.title === "Ay");
+  const b = (await s.store.tasks.list()).find((x) => x.title === "Bee")!;
+  assert.deepEqual(
+    (task!.state.render as { links: unknown }).links,
+    { b: b.url },
+    "the job renders the same link",
+  );
 });

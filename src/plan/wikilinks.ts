@@ -4,11 +4,11 @@
 // is ambiguous and stays text (a guess would link the wrong article). The article is the one the database
 // recorded for the note's file, or for the article id its front matter names.
 
-import { readFile } from "node:fs/promises";
-import { basename, dirname, relative, sep } from "node:path";
+import { readdir, readFile, realpath } from "node:fs/promises";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { parseFrontMatter } from "../article/frontmatter.js";
 import type { WikiResolver, WikiTarget } from "../article/wikilinks.js";
-import type { ArticleRecord } from "../store/types.js";
+import type { ArticleRecord, Store } from "../store/types.js";
 import { displayFile } from "../ui/format.js";
 
 interface Note {
@@ -117,4 +117,26 @@ export class WikiLinks {
       reason: `names ${displayFile(note.file, this.cwd)}, which has no Zhihu article yet (it becomes a link once that note is published)`,
     };
   }
+}
+
+/**
+ * For `topn publish`: the notes are the files published and the Markdown files beside them. Nothing is read
+ * beyond the files themselves unless one of them has a wiki link.
+ */
+export async function wikiLinksNear(
+  files: readonly string[],
+  where: { store: Store; platform: string; account: string; cwd: string },
+): Promise<WikiLinks | undefined> {
+  const texts = await Promise.all(files.map((f) => readFile(f, "utf8").catch(() => "")));
+  if (!texts.some((t) => t.includes("[["))) return undefined;
+  const notes = new Set(files);
+  for (const dir of new Set(files.map((f) => dirname(f)))) {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => []))
+      if (e.isFile() && e.name.toLowerCase().endsWith(".md")) notes.add(join(dir, e.name));
+  }
+  const sources: NoteSource[] = [];
+  for (const file of notes)
+    sources.push({ file, real: await realpath(file).catch(() => file), root: dirname(file) });
+  const records = await where.store.tasks.articles(where.platform, where.account);
+  return WikiLinks.build(sources, records, where.cwd);
 }
