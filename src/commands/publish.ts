@@ -1,6 +1,6 @@
 import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
-import { ExitCode, problemLine, UsageError } from "../errors.js";
+import { EXIT, ExitCode, problemLine, UsageError } from "../errors.js";
 import { type PlannedFile, planFiles } from "../plan/plan.js";
 import { wikiLinksNear } from "../plan/wikilinks.js";
 import { loadPlatform } from "../platforms.js";
@@ -11,6 +11,7 @@ import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
 import { expandFiles } from "./files.js";
+import { holdsFor } from "./held.js";
 
 export interface PublishOptions {
   account?: string;
@@ -145,18 +146,22 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   });
   const final: Task[] = [];
   for (const id of ids) final.push((await store.tasks.get(id))!);
+  const held = await holdsFor(ctx, store);
+  const end = await store.tasks.now();
   if (opts.json) {
     ctx.out(
       JSON.stringify(
-        final.map((t) => taskJson(t)),
+        final.map((t) => taskJson(t, end, held(t))),
         null,
         2,
       ),
     );
   } else {
-    for (const t of final) ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
+    for (const t of final)
+      ctx.out(`task ${t.id}  ${t.status}  ${held(t)?.line ?? t.url ?? t.errorMessage ?? ""}`);
   }
-  return code;
+  // A task left waiting for a person (paused account, no session) is not a success.
+  return code === EXIT.ok && final.some((t) => t.status === "queued") ? EXIT.taskFailed : code;
 }
 
 function problemOf(p: PlannedFile): UsageError[] {

@@ -6,7 +6,7 @@
 import { articleOptionsState, type PreparedArticle, prepareArticle } from "../article/index.js";
 import { articleDigest } from "../article/digest.js";
 import type { WikiResolver } from "../article/wikilinks.js";
-import { UsageError } from "../errors.js";
+import { TaskFailure, UsageError } from "../errors.js";
 import type { Platform, PlatformModule, PublishMode } from "../platform.js";
 import type { ArticleRecord, NewTask, Store } from "../store/types.js";
 import { displayFile } from "../ui/format.js";
@@ -168,7 +168,22 @@ async function verifyNamedArticles(plan: PlannedFile[], opts: PlanOptions): Prom
       platform ??= await opts.platform.create({ home: opts.home, env: opts.env, warn: opts.warn });
       if (!platform.verifyArticle) return;
       const at = `${p.display}:${p.article.zhihuLine ?? 1}`;
-      const owner = await platform.verifyArticle(opts.account, articleId, opts.signal);
+      let owner: Awaited<ReturnType<NonNullable<Platform["verifyArticle"]>>>;
+      try {
+        owner = await platform.verifyArticle(opts.account, articleId, opts.signal);
+      } catch (e) {
+        if (!(e instanceof TaskFailure) && !(e instanceof UsageError)) throw e;
+        // Not knowing whose the article is, topn does not guess: the file waits for the answer.
+        plan[i] = {
+          kind: "invalid",
+          display: p.display,
+          error: new UsageError(
+            `${at}: could not check article ${articleId} with ${opts.platform.label}: ${e.message}`,
+            e.hint ?? "try again in a moment",
+          ),
+        };
+        continue;
+      }
       if (owner.kind === "ours") {
         if (owner.state === "published")
           p.task = { ...p.task, state: { ...p.task.state, updates: articleId } };

@@ -20,7 +20,9 @@ export type RunnerEvent =
   | { type: "handed-back"; task: Task }
   | { type: "recovered"; task: Task }
   /** The database refused a write the runner keeps trying (busy, disk full): said once per task and kind. */
-  | { type: "store-trouble"; task?: Task; what: string; error: string };
+  | { type: "store-trouble"; task?: Task; what: string; error: string }
+  /** A foreground run waits for its next task's time (pacing, rate limit, retry back-off). */
+  | { type: "waiting"; until: number };
 
 export interface RunnerOptions {
   tasks: TaskStore;
@@ -94,6 +96,8 @@ interface Job {
 const NO_PACING: PacingDefaults = { gapMs: 0, dailyCap: 0 };
 /** Which accounts this machine can publish for is read again this often (sessions come and go). */
 const SCOPE_REFRESH_MS = 5_000;
+/** A foreground wait shorter than this is not announced. */
+const WAIT_WORTH_SAYING_MS = 3_000;
 /** How often this machine tells the database which accounts it can serve. */
 const HOST_REFRESH_MS = 10 * 60_000;
 
@@ -122,6 +126,7 @@ export class Runner {
   private wake: (() => void) | undefined;
   private scope: Record<string, string[]> = {};
   private scopeAt = Number.NEGATIVE_INFINITY;
+  private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
   /** Counts for benchmarks: claim attempts (write transactions) and their successes. */
@@ -159,6 +164,7 @@ export class Runner {
           waitMs = filled.waitMs;
           if (this.stopping) break;
           if (this.jobs.size === 0 && filled.claimed === 0 && (await this.finished(mode, waitMs))) break;
+          this.sayWaiting(mode, waitMs);
           troubleSince = null;
           backoff = 250;
         } catch (e) {
@@ -242,15 +248,41 @@ export class Runner {
     if (this.summary.unrecorded.length > 0) return true;
     if (mode.only && !mode.once) {
       // Foreground publish: done when every task is final (even if another runner ran it), or when what is
-      // left cannot run without a person (paused account, no session): it stays queued, held.
-      if (waitMs === null) return true;
+      // left cannot run without a person (its account paused until someone acts, or no session on this
+      // machine): it stays queued, held. A task waiting for its account elsewhere, or for its time, is waited for.
+      const open: Task[] = [];
       for (const id of mode.only) {
-        const s = (await this.tasks.get(id))?.status;
-        if (s === "queued" || s === "running") return false;
+        const t = await this.tasks.get(id);
+        if (t?.status === "running") return false;
+        if (t?.status === "queued") open.push(t);
       }
-      return true;
+      if (open.length === 0 || waitMs !== null) return open.length === 0;
+      const holds = await this.tasks.holds(this.pacing);
+      return open.every((t) => {
+        const hold = holds.find((h) => h.platform === t.platform && h.account === t.account);
+        const servable = this.scope[t.platform];
+        return (
+          (hold?.pause && hold.pause.until === null) ||
+          (servable !== undefined && !servable.includes(t.account))
+        );
+      });
     }
     return Boolean(mode.once) && (waitMs === null || waitMs > 0);
+  }
+
+  /**
+   * A foreground run with nothing to do for a while (pacing, a rate limit, a retry back-off) says until when,
+   * once per wait, so a person watching knows it is not stuck.
+   */
+  private sayWaiting(mode: RunOptions, waitMs: number | null): void {
+    if (!mode.only || this.jobs.size > 0 || waitMs === null || waitMs < WAIT_WORTH_SAYING_MS) {
+      this.waitingUntil = null;
+      return;
+    }
+    const until = Date.now() + waitMs;
+    if (this.waitingUntil !== null && Math.abs(until - this.waitingUntil) < WAIT_WORTH_SAYING_MS) return;
+    this.waitingUntil = until;
+    this.emit({ type: "waiting", until });
   }
 
   /** How long to sleep: until the next claimable task, a recovery round, or a poll for other processes' work. */

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
-import type { Account, AccountLogin, AccountStore } from "../types.js";
+import type { Account, AccountLogin, AccountStore, PauseState } from "../types.js";
 import type { Sql } from "./sql.js";
 
-interface AccountRow {
+interface AccountRow extends PauseColumns {
   platform: string;
   name: string;
   display_name: string | null;
@@ -14,14 +14,30 @@ interface AccountRow {
   session_ok_at: number | null;
   session_expires_at: number | null;
   is_default: number;
+  gap_ms: number | null;
+  daily_cap: number | null;
+}
+
+export interface PauseColumns {
   paused_kind: string | null;
   paused_reason: string | null;
   paused_fix: string | null;
   paused_at: number | null;
   paused_until: number | null;
-  gap_ms: number | null;
-  daily_cap: number | null;
+  /** The database's now, read with the row. */
   now: number;
+}
+
+/** The pause an account row holds now: a timed pause that has run out is no pause. */
+export function pauseOf(r: PauseColumns): PauseState | null {
+  if (r.paused_kind === null || (r.paused_until !== null && r.paused_until <= r.now)) return null;
+  return {
+    kind: r.paused_kind,
+    reason: r.paused_reason ?? r.paused_kind,
+    fix: r.paused_fix ?? "",
+    at: r.paused_at ?? 0,
+    until: r.paused_until,
+  };
 }
 
 const toAccount = (r: AccountRow): Account => ({
@@ -36,17 +52,7 @@ const toAccount = (r: AccountRow): Account => ({
   sessionOkAt: r.session_ok_at,
   sessionExpiresAt: r.session_expires_at,
   isDefault: r.is_default === 1,
-  // A timed pause that has run out is no pause.
-  pause:
-    r.paused_kind !== null && (r.paused_until === null || r.paused_until > r.now)
-      ? {
-          kind: r.paused_kind,
-          reason: r.paused_reason ?? r.paused_kind,
-          fix: r.paused_fix ?? "",
-          at: r.paused_at ?? 0,
-          until: r.paused_until,
-        }
-      : null,
+  pause: pauseOf(r),
   gapMs: r.gap_ms,
   dailyCap: r.daily_cap,
 });
