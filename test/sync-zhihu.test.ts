@@ -191,12 +191,10 @@ describe("topn sync against the simulator", { concurrency: false }, () => {
     const root = join(w.docs, "posts");
     mkdirSync(root);
     const names = ["一", "二", "三", "四"];
-    names.forEach((n, i) =>
-      writeFileSync(
-        join(root, `p${i}.md`),
-        post({ title: `崩溃 ${n}`, date: `2020-0${i + 1}-01`, topics: "[编程]" }, n),
-      ),
-    );
+    for (const [i, n] of names.entries()) {
+      const text = post({ title: `崩溃 ${n}`, date: `2020-0${i + 1}-01`, topics: "[编程]" }, n);
+      writeFileSync(join(root, `p${i}.md`), text);
+    }
     // The second file's publish call is slow: the sync is killed while Zhihu is handling it.
     w.sim.faults.set({ latencyMs: { publish: 1_500 } });
     const child = spawnTopn(["sync", "posts"], { env: w.env, cwd: w.docs });
