@@ -73,7 +73,7 @@ export function articleOptionsFrom(
   return {
     ...(render.emoji === true ? { emoji: true } : {}),
     ...(render.captions === false ? { captions: false } : {}),
-    wikiLinks: linksResolver(links),
+    ...(Object.keys(links).length > 0 ? { wikiLinks: linksResolver(links) } : {}),
   };
 }
 

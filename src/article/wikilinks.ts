@@ -31,7 +31,11 @@ export function wikiLinkPlugin(md: MarkdownIt): void {
     if (end === -1) return false;
     const inner = src.slice(pos + 2, end);
     if (inner.trim() === "" || /[[\]\n]/.test(inner)) return false;
-    if (silent) return true;
+    if (silent) {
+      // Skipped over by another rule (inside a link's label): consumed, nothing made.
+      state.pos = end + 2;
+      return true;
+    }
     const raw = `[[${inner}]]`;
     if (pos > 0 && src.charCodeAt(pos - 1) === BANG) {
       // The "!" is already text: the embed stays as written, and the renderer says why.

@@ -4,7 +4,7 @@
 // and the ignore files of the enclosing git repository above the folder count too.
 
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import ignore, { type Ignore } from "ignore";
@@ -63,7 +63,14 @@ export async function discover(dirs: readonly string[], cwd: string): Promise<Di
     });
     for (const f of found) if (!isIgnored(resolve(f), sets)) files.add(resolve(f));
   }
-  const link = (f: string) => (lstatSync(f).isSymbolicLink() ? 1 : 0);
+  // Reached through a symlink (the file itself, or a folder on the way): shown only if nothing else is it.
+  const link = (f: string) => {
+    try {
+      return realpathSync.native(f) === f ? 0 : 1;
+    } catch {
+      return 1;
+    }
+  };
   const sorted = [...files].sort((a, b) => link(a) - link(b) || (a < b ? -1 : a > b ? 1 : 0));
   return { files: sorted, roots, gitRoots };
 }

@@ -116,6 +116,7 @@ export function taskViews(
 
 /** One line: what was published, what waits and until when, and what was left alone. */
 export function summaryLine(outcome: SyncOutcome, views: readonly TaskView[], now: number): string {
+  if (outcome.rows.length === 0) return "sync: no Markdown files (after .gitignore and .topnignore)";
   const parts: string[] = [];
   const add = (n: number, what: string) => n > 0 && parts.push(`${n} ${what}`);
   const isNew = (v: TaskView) => v.task.identity.startsWith("path:") || v.row?.status === "new";
