@@ -17,6 +17,8 @@ Exit codes:
 
 Environment:
   TOPN_HOME             data folder (database, artifacts); default: the user data dir
+  TOPN_DATABASE_URL     postgres://USER:PASSWORD@HOST/DB: one queue shared by many machines
+                        (default: SQLite in TOPN_HOME)
   TOPN_BROWSER          Chrome/Chromium/Edge executable (else found on the system)
   TOPN_HEADLESS=1       never open a browser window (login too)
   TOPN_CREDENTIAL_STORE keychain | file
@@ -39,6 +41,10 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .description("Publish Markdown articles to Zhihu columns, exactly once.")
     .version("0.1.0", "-V, --version")
     .option("--debug", "print stack traces for errors")
+    .option(
+      "--database-url <url>",
+      "use this PostgreSQL as the queue (prefer TOPN_DATABASE_URL: ps shows arguments)",
+    )
     .showSuggestionAfterError()
     .addHelpText("after", EXIT_HELP)
     .exitOverride()
@@ -47,6 +53,11 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       writeErr: (s) => process.stderr.write(s),
     });
   program.configureHelp({ sortSubcommands: false });
+  // --database-url wins over TOPN_DATABASE_URL for whichever command runs.
+  program.hook("preAction", () => {
+    const url = program.opts<{ databaseUrl?: string }>().databaseUrl;
+    if (url !== undefined) ctx.databaseUrl = url;
+  });
 
   const run =
     (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>

@@ -129,6 +129,8 @@ export class Runner {
   private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
+  /** Hand-back writes under way (see run()). */
+  private readonly handingBack = new Set<Promise<unknown>>();
   /** Counts for benchmarks: claim attempts (write transactions) and their successes. */
   readonly stats = { claimAttempts: 0, claims: 0, wakeUps: 0 };
 
@@ -183,6 +185,9 @@ export class Runner {
         await this.sleep(this.sleepMs(waitMs, recoverEvery - (performance.now() - lastRecovery)));
       }
       await this.drain();
+      // An aborted job ends before its hand-back write does; returning now would let the caller close the
+      // store under that write (an async engine's write is still in flight).
+      await Promise.all(this.handingBack);
     } catch (e) {
       this.fatal ??= e;
     } finally {
@@ -222,7 +227,7 @@ export class Runner {
       if (job.handedBack) continue;
       job.handedBack = true;
       job.abort.abort(new TaskFailure("lease_lost", "shutdown", "topn is stopping"));
-      const t = await this.tasks
+      const write = this.tasks
         .requeue(
           job.lease,
           0,
@@ -237,6 +242,8 @@ export class Runner {
           this.emit({ type: "store-trouble", task: job.task, what: "the hand-back", error: firstLine(e) });
           return undefined;
         });
+      this.handingBack.add(write);
+      const t = await write.finally(() => this.handingBack.delete(write));
       if (t) {
         this.summary.handedBack.push(t.id);
         this.emit({ type: "handed-back", task: t });
