@@ -91,6 +91,34 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .action(run(async () => (await import("./commands/publish.js")).publish));
 
   program
+    .command("sync")
+    .description("make Zhihu follow folders of Markdown: publish new files, update changed ones")
+    .argument("<dirs...>", "folders of Markdown (every **/*.md; .gitignore and .topnignore honoured)")
+    .option("-a, --account <name>", "account to publish as (optional when there is only one)")
+    .option("--platform <name>", "platform", "zhihu")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--at <when>", "publish everything then, whatever the files' dates say")
+    .option("--no-wait", "only enqueue; `topn run` publishes later")
+    .option("--no-write-back", "do not record the article's URL in the file's front matter")
+    .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
+    .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
+    .option("--json", "print JSON instead of text")
+    .addHelpText(
+      "after",
+      `
+Each file is new (published), changed (its article updated), unchanged, a draft (skipped), invalid
+(reported; the others still sync), or deleted (its file is gone: reported, never unpublished). Files
+publish oldest first (front-matter date, else git commit time, else mtime); a future date schedules the
+file; pacing spreads a backlog over days. Exit 0: in sync or queued; 1: something failed or is invalid;
+2: nothing could run.
+
+Examples:
+  topn sync posts/ --dry-run
+  */10 * * * * topn sync ~/blog/posts >> ~/topn.log 2>&1`,
+    )
+    .action(run(async () => (await import("./commands/sync.js")).syncCommand));
+
+  program
     .command("tasks")
     .description("list tasks, newest first")
     .addOption(

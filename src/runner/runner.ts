@@ -54,6 +54,7 @@ export interface RunOptions {
   /**
    * Run only these tasks, and keep going until each is finished (waiting out retry back-off and pacing);
    * stop early when what is left can never run without a person (its account is paused, or no session).
+   * With `once` too, stop as soon as none of them can run now (`sync`: pacing trickles, cron comes back).
    */
   only?: readonly number[];
 }
@@ -252,7 +253,7 @@ export class Runner {
 
   private async finished(mode: RunOptions, waitMs: number | null): Promise<boolean> {
     if (this.summary.unrecorded.length > 0) return true;
-    if (mode.only) {
+    if (mode.only && !mode.once) {
       // Foreground publish: done when every task is final (even if another runner ran it), or when what is
       // left cannot run without a person (its account paused until someone acts, or no session on this
       // machine): it stays queued, held. A task waiting for its account elsewhere, or for its time, is waited for.
