@@ -270,10 +270,10 @@ async function reschedule(row: SyncRow, t: Task, s: SyncSettings, hooks: SyncHoo
  * the publish and the write-back) gets the line now, so it keeps its article wherever it goes.
  */
 async function healWriteBack(rows: readonly SyncRow[], s: SyncSettings, hooks: SyncHooks): Promise<void> {
-  if (!s.writeBack) return;
+  const key = s.platform.frontMatterKey;
+  if (!s.writeBack || !key) return;
   for (const r of rows) {
     if (r.status !== "unchanged" || !r.task || r.task.articleId || !r.article?.url) continue;
-    const key = s.platform.name;
     const result = await writeBack(
       r.task.file,
       { key, url: r.article.url, articleId: r.article.id },
