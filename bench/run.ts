@@ -2,12 +2,14 @@
 // `npm run bench -- core` or `-- publish` runs one group.
 import { type Row, runnerOverhead, startup, tasksOnBigDatabase } from "./core.js";
 import { peakMemory } from "./memory.js";
+import { postgresBenchmarks } from "./postgres.js";
 import { publishBenchmarks } from "./publish.js";
 
 const groups: Record<string, () => Promise<Row[]>> = {
   core: async () => [await runnerOverhead(), await tasksOnBigDatabase(), ...(await startup())],
   publish: () => publishBenchmarks(),
   memory: async () => [await peakMemory()],
+  postgres: () => postgresBenchmarks(),
 };
 
 const wanted = process.argv.slice(2);

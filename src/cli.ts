@@ -19,6 +19,8 @@ Exit codes:
 
 Environment:
   TOPN_HOME             data folder (database, artifacts); default: the user data dir
+  TOPN_DATABASE_URL     postgres://USER:PASSWORD@HOST/DB: one queue shared by many machines
+                        (default: SQLite in TOPN_HOME)
   TOPN_BROWSER          Chrome/Chromium/Edge executable (else found on the system)
   TOPN_HEADLESS=1       never open a browser window (login too)
   TOPN_CREDENTIAL_STORE keychain | file
@@ -46,6 +48,10 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .description("Publish Markdown articles to Zhihu columns, exactly once.")
     .version("0.1.0", "-V, --version")
     .option("--debug", "print stack traces for errors")
+    .option(
+      "--database-url <url>",
+      "use this PostgreSQL as the queue (prefer TOPN_DATABASE_URL: ps shows arguments)",
+    )
     .showSuggestionAfterError()
     .addHelpText("after", EXIT_HELP)
     .exitOverride()
@@ -54,6 +60,11 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       writeErr: (s) => process.stderr.write(s),
     });
   program.configureHelp({ sortSubcommands: false });
+  // --database-url wins over TOPN_DATABASE_URL for whichever command runs.
+  program.hook("preAction", () => {
+    const url = program.opts<{ databaseUrl?: string }>().databaseUrl;
+    if (url !== undefined) ctx.databaseUrl = url;
+  });
 
   const run =
     (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>
@@ -85,6 +96,34 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       '\nExamples:\n  topn publish post.md\n  topn publish "posts/*.md" --at "2026-12-01 09:00"',
     )
     .action(run(async () => (await import("./commands/publish.js")).publish));
+
+  program
+    .command("sync")
+    .description("make Zhihu follow folders of Markdown: publish new files, update changed ones")
+    .argument("<dirs...>", "folders of Markdown (every **/*.md; .gitignore and .topnignore honoured)")
+    .option("-a, --account <name>", "account to publish as (optional when there is only one)")
+    .option("--platform <name>", "platform", "zhihu")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--at <when>", "publish everything then, whatever the files' dates say")
+    .option("--no-wait", "only enqueue; `topn run` publishes later")
+    .option("--no-write-back", "do not record the article's URL in the file's front matter")
+    .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
+    .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
+    .option("--json", "print JSON instead of text")
+    .addHelpText(
+      "after",
+      `
+Each file is new (published), changed (its article updated), unchanged, a draft (skipped), invalid
+(reported; the others still sync), or deleted (its file is gone: reported, never unpublished). Files
+publish oldest first (front-matter date, else git commit time, else mtime); a future date schedules the
+file; pacing spreads a backlog over days. Exit 0: in sync or queued; 1: something failed or is invalid;
+2: nothing could run.
+
+Examples:
+  topn sync posts/ --dry-run
+  */10 * * * * topn sync ~/blog/posts >> ~/topn.log 2>&1`,
+    )
+    .action(run(async () => (await import("./commands/sync.js")).syncCommand));
 
   program
     .command("tasks")

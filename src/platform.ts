@@ -215,6 +215,8 @@ export interface PlatformModule {
   readonly label: string;
   /** Publishing needs a per-account session held by the machine (`topn login`): tasks wait for one. */
   readonly usesSessions?: boolean;
+  /** The front-matter key that names an article of this platform (`zhihu:`): write-back writes it. */
+  readonly frontMatterKey?: string;
   /** Cheap checks that this machine can publish at all (e.g. a browser exists); throws UsageError. */
   preflight?(env: NodeJS.ProcessEnv): Promise<void>;
   create(opts: PlatformOptions): Promise<Platform>;

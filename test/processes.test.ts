@@ -1,19 +1,23 @@
-// Real topn processes on a real SQLite file: racing runners, kill -9 mid-job, SIGTERM grace.
+// Real topn processes on a real database, SQLite and PostgreSQL: racing runners, kill -9 mid-job, SIGTERM
+// grace, SIGSTOP past the lease, a database that refuses the outcome.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
-import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
+import type { TestContext } from "node:test";
 import type { NewTask } from "../src/store/types.js";
 import { type FakeBehaviour, type FakeLogLine, readFakeLog } from "./fixtures/fake-platform.js";
-import { collect, FAKE_PLATFORM, spawnTopn, tempDir, topn, waitFor, waitForOutput } from "./helpers/run.js";
+import { bothEngines, type Engine, engines } from "./helpers/engines.js";
+import { collect, FAKE_PLATFORM, spawnTopn, topn, waitFor, waitForOutput } from "./helpers/run.js";
 
-function world(t: { after(fn: () => void | Promise<void>): void }) {
-  const home = tempDir(t);
+const ENGINES = await engines();
+const both = (name: string, fn: (t: TestContext, e: Engine) => Promise<void>) => bothEngines(ENGINES, name, fn);
+
+async function world(t: TestContext, e: Engine) {
+  const { store, home, env: storeEnv, blockWrites } = await e.open(t);
   const log = join(home, "fake.log");
   const scriptPath = join(home, "script.json");
   const env = {
-    TOPN_HOME: home,
+    ...storeEnv,
     TOPN_EXTRA_PLATFORM: FAKE_PLATFORM,
     FAKE_LOG: log,
     FAKE_SCRIPT: scriptPath,
@@ -22,12 +26,11 @@ function world(t: { after(fn: () => void | Promise<void>): void }) {
     TOPN_GAP: "0",
     TOPN_CAP: "0",
   };
-  const store = openSqliteStore(home);
-  t.after(() => store.close());
   return {
     home,
     env,
     store,
+    blockWrites,
     log: () => readFakeLog(log),
     script: (s: Record<string, FakeBehaviour>) => writeFileSync(scriptPath, JSON.stringify(s)),
     enqueue: async (tasks: Partial<NewTask>[]) =>
@@ -66,8 +69,8 @@ function intervals(lines: FakeLogLine[]) {
   return out;
 }
 
-test("two runners race for the same tasks: each runs once, accounts stay serial, accounts run in parallel", async (t) => {
-  const w = world(t);
+both("two runners race for the same tasks: each runs once, accounts stay serial, accounts run in parallel", async (t, e) => {
+  const w = await world(t, e);
   const files: Record<string, FakeBehaviour> = {};
   for (let i = 0; i < 24; i++) files[`${i}.md`] = { delayMs: 40, barrierPids: 2 };
   w.script(files);
@@ -98,8 +101,8 @@ test("two runners race for the same tasks: each runs once, accounts stay serial,
   assert.ok(overlapping, "different accounts ran in parallel");
 });
 
-test("kill -9 in the middle of a job: the next run recovers it, resumes its draft, counts the attempt", async (t) => {
-  const w = world(t);
+both("kill -9 in the middle of a job: the next run recovers it, resumes its draft, counts the attempt", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 60_000 } });
   const [id] = await w.enqueue([{}]);
   const child = spawnTopn(["run"], { env: w.env, tsx: true });
@@ -130,8 +133,8 @@ test("kill -9 in the middle of a job: the next run recovers it, resumes its draf
   );
 });
 
-test("SIGTERM: the running job finishes within the grace period, nothing new starts", async (t) => {
-  const w = world(t);
+both("SIGTERM: the running job finishes within the grace period, nothing new starts", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 800 }, "1.md": { delayMs: 0 } });
   const [id, other] = await w.enqueue([{}, {}]);
   const child = spawnTopn(["run", "--grace", "20"], { env: w.env, tsx: true });
@@ -145,8 +148,8 @@ test("SIGTERM: the running job finishes within the grace period, nothing new sta
   assert.equal((await w.task(other!)).status, "queued");
 });
 
-test("SIGTERM past the grace period hands the task back; a second signal exits at once", async (t) => {
-  const w = world(t);
+both("SIGTERM past the grace period hands the task back; a second signal exits at once", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 60_000 } });
   const [id] = await w.enqueue([{}]);
   const child = spawnTopn(["run", "--grace", "0"], { env: w.env, tsx: true });
@@ -175,14 +178,14 @@ test("SIGTERM past the grace period hands the task back; a second signal exits a
   assert.equal((await w.task(id!)).status, "queued");
 });
 
-test("run --once exit codes: 1 when a task failed, 75 when one waits for a retry", async (t) => {
-  const w = world(t);
+both("run --once exit codes: 1 when a task failed, 75 when one waits for a retry", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { outcomes: ["permanent"] }, "1.md": { outcomes: ["transient"] } });
   await w.enqueue([{ account: "a" }, { account: "b" }]);
   const r = await topn(["run", "--once"], { env: { ...w.env, TOPN_RETRY_BASE_MS: "60000" }, tsx: true });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /#1 .*failed\s+rejected at publish: the fake platform rejected it/);
-  const w2 = world(t);
+  const w2 = await world(t, e);
   w2.script({ "0.md": { outcomes: ["transient"] } });
   await w2.enqueue([{}]);
   const r2 = await topn(["run", "--once"], { env: { ...w2.env, TOPN_RETRY_BASE_MS: "60000" }, tsx: true });
@@ -201,8 +204,8 @@ function assertSerialPerAccount(lines: FakeLogLine[]) {
   }
 }
 
-test("a runner frozen past its lease (SIGSTOP) does not recover its own job or start a second one of the account", async (t) => {
-  const w = world(t);
+both("a runner frozen past its lease (SIGSTOP) does not recover its own job or start a second one of the account", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 1_500 }, "1.md": { delayMs: 0 } });
   const [first, second] = await w.enqueue([{}, {}]);
   const env = { ...w.env, TOPN_LEASE_MS: "400" };
@@ -234,8 +237,8 @@ test("a runner frozen past its lease (SIGSTOP) does not recover its own job or s
   assertSerialPerAccount(w.log());
 });
 
-test("two runners, one frozen past its lease: the other takes the task over, the frozen one records nothing", async (t) => {
-  const w = world(t);
+both("two runners, one frozen past its lease: the other takes the task over, the frozen one records nothing", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 1_200 } });
   const [id] = await w.enqueue([{}]);
   const env = { ...w.env, TOPN_LEASE_MS: "400" };
@@ -266,8 +269,8 @@ test("two runners, one frozen past its lease: the other takes the task over, the
   assert.equal(ends[0]!.attempt, 2, "by the runner that took it over");
 });
 
-test("a database that refuses the outcome: topn exits 74 naming the unrecorded task; the next run settles it", async (t) => {
-  const w = world(t);
+both("a database that refuses the outcome: topn exits 74 naming the unrecorded task; the next run settles it", async (t, e) => {
+  const w = await world(t, e);
   w.script({ "0.md": { delayMs: 400 } });
   const [id] = await w.enqueue([{}]);
   const env = { ...w.env, TOPN_BUSY_TIMEOUT_MS: "50", TOPN_OUTCOME_RETRY_MS: "1500" };
@@ -276,11 +279,9 @@ test("a database that refuses the outcome: topn exits 74 naming the unrecorded t
   await waitFor("the job to start", () => w.log().some((l) => l.event === "start"));
   await waitFor("the draft checkpoint", async () => (await w.task(id!)).draftId);
   // Another process takes the write lock and keeps it past the runner's patience.
-  const blocker = openConnection(join(w.home, "topn.db"));
-  blocker.exec("BEGIN IMMEDIATE");
+  const release = await w.blockWrites();
   const r = await exited;
-  blocker.exec("ROLLBACK");
-  blocker.close();
+  await release();
   assert.equal(r.code, 74, r.stdout + r.stderr);
   const lines = r.stderr
     .trim()

@@ -1,14 +1,17 @@
-// The runner against a real SQLite store with platforms written here: retries, holds, leases, shutdown,
-// and a database that refuses writes.
+// The runner against a real store, SQLite and PostgreSQL, with platforms written here: retries, holds,
+// leases, shutdown, and a database that refuses writes.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { TaskFailure } from "../src/errors.js";
 import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../src/platform.js";
 import { backoffMs, decide } from "../src/runner/policy.js";
 import { Runner, type RunnerEvent } from "../src/runner/runner.js";
 import type { Store, TaskStore } from "../src/store/types.js";
+import { bothEngines, type Engine, engines } from "./helpers/engines.js";
 import { enqueueIds, newTask } from "./helpers/store.js";
-import { testStore } from "./helpers/store.js";
+
+const ENGINES = await engines();
+const both = (name: string, fn: (t: TestContext, e: Engine) => Promise<void>) => bothEngines(ENGINES, name, fn);
 
 const task = newTask;
 
@@ -91,8 +94,8 @@ test("back-off doubles per attempt with jitter, capped; account-level failures h
   assert.deepEqual(decide(new TaskFailure("rejected", "x", "no"), t, p), { action: "fail" });
 });
 
-test("transient failures retry after their back-off until max attempts, then fail", async (t) => {
-  const { home, store } = testStore(t);
+both("transient failures retry after their back-off until max attempts, then fail", async (t, e) => {
+  const { home, store } = await e.open(t);
   const starts: number[] = [];
   const p = platform(async () => {
     starts.push(Date.now());
@@ -117,8 +120,8 @@ test("transient failures retry after their back-off until max attempts, then fai
   assert.equal(p.closed, 1, "the platform is closed when the runner stops");
 });
 
-test("a dead session holds the account: one request, the other tasks wait, other accounts go on", async (t) => {
-  const { home, store } = testStore(t);
+both("a dead session holds the account: one request, the other tasks wait, other accounts go on", async (t, e) => {
+  const { home, store } = await e.open(t);
   const calls: string[] = [];
   const p = platform(async (snap) => {
     calls.push(snap.account);
@@ -136,8 +139,8 @@ test("a dead session holds the account: one request, the other tasks wait, other
   assert.ok(events.some((e) => e.type === "held" && e.fix === "topn login fake --account a"));
 });
 
-test("an unexpected exception is an internal failure, not a crash of the runner", async (t) => {
-  const { home, store } = testStore(t);
+both("an unexpected exception is an internal failure, not a crash of the runner", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async () => {
     throw new TypeError("x is undefined");
   });
@@ -147,8 +150,8 @@ test("an unexpected exception is an internal failure, not a crash of the runner"
   assert.equal((await store.tasks.get(id!))!.errorKind, "internal");
 });
 
-test("run --once leaves retries for later and reports them", async (t) => {
-  const { home, store } = testStore(t);
+both("run --once leaves retries for later and reports them", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async () => {
     throw new TaskFailure("transient", "publish", "reset");
   });
@@ -159,8 +162,8 @@ test("run --once leaves retries for later and reports them", async (t) => {
   assert.equal((await store.tasks.get(id!))!.status, "queued");
 });
 
-test("checkpoints are committed before the next step and survive into the next attempt", async (t) => {
-  const { home, store } = testStore(t);
+both("checkpoints are committed before the next step and survive into the next attempt", async (t, e) => {
+  const { home, store } = await e.open(t);
   const seen: (string | null)[] = [];
   const p = platform(async (snap, ctx) => {
     seen.push(snap.draftId);
@@ -183,8 +186,8 @@ test("checkpoints are committed before the next step and survive into the next a
   assert.equal((await store.tasks.get(id!))!.url, "https://x/p/9000000000000000001");
 });
 
-test("one account runs one job at a time; two accounts run in parallel", async (t) => {
-  const { home, store } = testStore(t);
+both("one account runs one job at a time; two accounts run in parallel", async (t, e) => {
+  const { home, store } = await e.open(t);
   const running = new Map<string, number>();
   let maxPerAccount = 0;
   let maxTotal = 0;
@@ -210,8 +213,8 @@ test("one account runs one job at a time; two accounts run in parallel", async (
   assert.equal(maxTotal, 2);
 });
 
-test("a busy account costs about one claim per task: the runner sleeps until the account is free", async (t) => {
-  const { home, store } = testStore(t);
+both("a busy account costs about one claim per task: the runner sleeps until the account is free", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async (snap) => {
     await new Promise((r) => setTimeout(r, 300));
     return { url: "u", articleId: String(snap.id) };
@@ -224,8 +227,8 @@ test("a busy account costs about one claim per task: the runner sleeps until the
   assert.ok(r.stats.claimAttempts <= 2 * ids.length, `${r.stats.claimAttempts} claim attempts for 3 tasks`);
 });
 
-test("stop(): running jobs finish within the grace period", async (t) => {
-  const { home, store } = testStore(t);
+both("stop(): running jobs finish within the grace period", async (t, e) => {
+  const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
   const p = platform(async () => {
     release();
@@ -243,8 +246,8 @@ test("stop(): running jobs finish within the grace period", async (t) => {
   assert.equal(summary.interrupted, true);
 });
 
-test("stop(): jobs still running after the grace period are aborted and handed back, attempt refunded", async (t) => {
-  const { home, store } = testStore(t);
+both("stop(): jobs still running after the grace period are aborted and handed back, attempt refunded", async (t, e) => {
+  const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
   let abortedWith: unknown;
   const p = platform(
@@ -272,8 +275,41 @@ test("stop(): jobs still running after the grace period are aborted and handed b
   assert.ok(events.some((e) => e.type === "handed-back"));
 });
 
-test("a job whose lease was taken over sends no further request and records nothing", async (t) => {
-  const { home, store } = testStore(t);
+both("run() returns only after the hand-back is written: a caller that closes the store then loses nothing", async (t, e) => {
+  const { home, store } = await e.open(t);
+  const { started, release } = jobStarted();
+  const p = platform(
+    (_snap, ctx) =>
+      new Promise((_res, rej) => {
+        release();
+        ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason));
+      }),
+  );
+  const [id] = await enqueueIds(store, [task()]);
+  // A slow hand-back write (a remote database): the aborted job ends long before it is recorded.
+  const tasks = new Proxy(store.tasks, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop !== "requeue") return value.bind(target);
+      return async (...args: unknown[]) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const { r } = runner({ ...store, tasks }, home, p, { tasks });
+  const done = r.run();
+  await started;
+  // As the signal handler does: stop without waiting for it; the caller waits for run() alone.
+  void r.stop(0);
+  const summary = await done;
+  assert.deepEqual(summary.handedBack, [id]);
+  assert.equal((await store.tasks.get(id!))!.status, "queued", "written before run() returned");
+});
+
+both("a job whose lease was taken over sends no further request and records nothing", async (t, e) => {
+  const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
   let gate!: () => void;
   const proceed = new Promise<void>((r) => {
@@ -329,8 +365,8 @@ function refusing(inner: TaskStore, method: keyof TaskStore, failOn: (n: number)
 }
 
 for (const method of ["heartbeat", "checkpoint", "succeed", "requeue", "fail"] as const) {
-  test(`a database that refuses one ${method} write: the task still ends right, and it is said`, async (t) => {
-    const { home, store } = testStore(t);
+  both(`a database that refuses one ${method} write: the task still ends right, and it is said`, async (t, e) => {
+    const { home, store } = await e.open(t);
     let published = 0;
     let attempts = 0;
     const p = platform(async (_snap, ctx) => {
@@ -366,8 +402,8 @@ for (const method of ["heartbeat", "checkpoint", "succeed", "requeue", "fail"] a
   });
 }
 
-test("an outcome the database never takes: the runner stops, says which task, and the next run settles it", async (t) => {
-  const { home, store } = testStore(t);
+both("an outcome the database never takes: the runner stops, says which task, and the next run settles it", async (t, e) => {
+  const { home, store } = await e.open(t);
   const calls: (string | null)[] = [];
   const p = platform(async (snap, ctx) => {
     calls.push(snap.checkpoint);
@@ -395,8 +431,8 @@ test("an outcome the database never takes: the runner stops, says which task, an
   assert.deepEqual(calls, [null, "publishing", null]);
 });
 
-test("a listener that throws stops the runner with that error instead of killing the process", async (t) => {
-  const { home, store } = testStore(t);
+both("a listener that throws stops the runner with that error instead of killing the process", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async () => ({ url: "u", articleId: "1" }));
   const [id] = await enqueueIds(store, [task()]);
   const { r } = runner(store, home, p, {

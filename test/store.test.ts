@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { UsageError } from "../src/errors.js";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
 import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
@@ -15,8 +15,14 @@ import {
   type Store,
   TransitionRefused,
 } from "../src/store/types.js";
+import { bothEngines, type Engine, engines } from "./helpers/engines.js";
 import { tempDir } from "./helpers/run.js";
 import { enqueueIds, newTask, testStore } from "./helpers/store.js";
+
+const ENGINES = await engines();
+const both = (name: string, fn: (t: TestContext, e: Engine) => Promise<void>) => bothEngines(ENGINES, name, fn);
+/** What each engine says when a unique index refuses a row. */
+const UNIQUE = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
 
 const NO_PACING = { gapMs: 0, dailyCap: 0 };
 let tokens = 0;
@@ -43,8 +49,8 @@ async function claim(store: Store, over: Partial<ClaimRequest> = {}): Promise<Le
   return { id: t.id, token: req.token, task: t.id };
 }
 
-test("enqueue is all or nothing", async (t) => {
-  const { store } = testStore(t);
+both("enqueue is all or nothing", async (t, e) => {
+  const { store } = await e.open(t);
   const bad = { ...newTask(), title: null as unknown as string };
   await assert.rejects(store.tasks.enqueue([newTask(), bad]));
   assert.equal((await store.tasks.list()).length, 0);
@@ -53,8 +59,8 @@ test("enqueue is all or nothing", async (t) => {
   assert.equal((await store.tasks.events(ids[0]!))[0]!.status, "queued");
 });
 
-test("one queued or running task per article identity: a second enqueue conflicts and changes nothing", async (t) => {
-  const { store } = testStore(t);
+both("one queued or running task per article identity: a second enqueue conflicts and changes nothing", async (t, e) => {
+  const { store, raw } = await e.open(t);
   const [first] = await enqueueIds(store, [newTask({ file: "/p/a.md" })]);
   await assert.rejects(
     store.tasks.enqueue([newTask({ file: "/p/b.md" }), newTask({ file: "/p/a.md" })]),
@@ -71,22 +77,17 @@ test("one queued or running task per article identity: a second enqueue conflict
     ["queued", "active"],
   );
   // Even a hand-written insert cannot break the rule.
-  const raw = openConnection(store.location);
-  t.after(() => void raw.close());
-  assert.throws(
-    () =>
-      raw
-        .prepare(
-          `INSERT INTO tasks (platform, account, file, identity, content_hash, title, status, run_at, created_at, updated_at)
-           VALUES ('fake', 'a', '/p/a.md', 'path:/p/a.md', 'h', 'T', 'queued', 0, 0, 0)`,
-        )
-        .run(),
-    /UNIQUE constraint failed/,
+  await assert.rejects(
+    raw(
+      `INSERT INTO tasks (platform, account, file, identity, content_hash, title, status, run_at, created_at, updated_at)
+       VALUES ('fake', 'a', '/p/a.md', 'path:/p/a.md', 'h', 'T', 'queued', 0, 0, 0)`,
+    ),
+    UNIQUE,
   );
 });
 
-test("after a publish the file is its article: the same content is unchanged, an edit updates it, --new makes another", async (t) => {
-  const { store } = testStore(t);
+both("after a publish the file is its article: the same content is unchanged, an edit updates it, --new makes another", async (t, e) => {
+  const { store } = await e.open(t);
   const [id] = await enqueueIds(store, [newTask({ file: "/p/a.md", digest: "v1" })]);
   const lease = await claim(store);
   assert.ok(await store.tasks.succeed(lease, outcome("1001", { digest: "v1" })));
@@ -110,8 +111,8 @@ test("after a publish the file is its article: the same content is unchanged, an
   assert.equal(fresh!.kind === "queued" && fresh!.task.draftId, null, "--new starts a new article");
 });
 
-test("a hard link or a moved file finds its article through an alias; the move is remembered", async (t) => {
-  const { store } = testStore(t);
+both("a hard link or a moved file finds its article through an alias; the move is remembered", async (t, e) => {
+  const { store } = await e.open(t);
   await enqueueIds(store, [newTask({ file: "/p/old.md", digest: "v1" })]);
   await store.tasks.succeed(await claim(store), outcome("2002", { digest: "v1" }));
   const [moved] = await store.tasks.enqueue([
@@ -123,8 +124,8 @@ test("a hard link or a moved file finds its article through an alias; the move i
   assert.equal(edited!.kind === "queued" && edited!.task.identity, "article:2002");
 });
 
-test("the article named in the front matter is the identity, whatever the path", async (t) => {
-  const { store } = testStore(t);
+both("the article named in the front matter is the identity, whatever the path", async (t, e) => {
+  const { store } = await e.open(t);
   const [a] = await enqueueIds(store, [newTask({ file: "/p/x.md", articleId: "3003" })]);
   assert.equal((await store.tasks.get(a!))!.identity, "article:3003");
   assert.equal((await store.tasks.get(a!))!.draftId, "3003");
@@ -134,8 +135,8 @@ test("the article named in the front matter is the identity, whatever the path",
   assert.deepEqual(b, { kind: "active", id: a, status: "queued" });
 });
 
-test("claims skip an account that has a running task, and the database refuses a second one", async (t) => {
-  const { store } = testStore(t);
+both("claims skip an account that has a running task, and the database refuses a second one", async (t, e) => {
+  const { store, raw } = await e.open(t);
   const [a1, a2, b1] = await enqueueIds(store, [newTask(), newTask(), newTask({ account: "b" })]);
   const first = await store.tasks.claim(claimReq());
   assert.equal(first!.id, a1);
@@ -148,16 +149,11 @@ test("claims skip an account that has a running task, and the database refuses a
     null,
     "nothing claimable until one ends",
   );
-  const raw = openConnection(store.location);
-  t.after(() => void raw.close());
-  assert.throws(
-    () => raw.prepare("UPDATE tasks SET status='running' WHERE id=?").run(a2),
-    /UNIQUE constraint failed/,
-  );
+  await assert.rejects(raw(`UPDATE tasks SET status='running' WHERE id=${a2}`), UNIQUE);
 });
 
-test("every write after a claim needs its lease token; a lost lease records nothing", async (t) => {
-  const { store } = testStore(t);
+both("every write after a claim needs its lease token; a lost lease records nothing", async (t, e) => {
+  const { store } = await e.open(t);
   const [id] = await enqueueIds(store, [newTask({ file: "/p/l.md" })]);
   const lease = await claim(store);
   const intruder = { id: id!, token: "not-mine" };
@@ -173,9 +169,9 @@ test("every write after a claim needs its lease token; a lost lease records noth
   assert.equal((await store.tasks.articleForFile("fake", "a", ["/p/l.md"]))?.articleId, "d1");
 });
 
-test("recovery: an expired lease goes back with its attempt counted, never a lease in `keep`; out of attempts it fails", async (t) => {
+both("recovery: an expired lease goes back with its attempt counted, never a lease in `keep`; out of attempts it fails", async (t, e) => {
   let now = 1_800_000_000_000;
-  const { store } = testStore(t, { clock: () => now });
+  const { store } = await e.open(t, { clock: () => now });
   const [id] = await enqueueIds(store, [newTask({ maxAttempts: 2 })]);
   const lease = await claim(store, { owner: "gone:1:x", leaseMs: 1000 });
   now += 500;
@@ -197,8 +193,8 @@ test("recovery: an expired lease goes back with its attempt counted, never a lea
   assert.equal(failed!.errorKind, "interrupted");
 });
 
-test("retry respects history: a task superseded by a newer publish of its article is refused or skipped", async (t) => {
-  const { store } = testStore(t);
+both("retry respects history: a task superseded by a newer publish of its article is refused or skipped", async (t, e) => {
+  const { store } = await e.open(t);
   // A fails (Zhihu flagged the account); the person publishes the file again as B, which succeeds.
   const [a] = await enqueueIds(store, [newTask({ file: "/p/s.md" })]);
   await store.tasks.fail(await claim(store), { kind: "rejected", step: "publish", message: "40352" }, "x");
@@ -215,8 +211,8 @@ test("retry respects history: a task superseded by a newer publish of its articl
   assert.equal((await store.tasks.get(a!))!.status, "failed", "unchanged");
 });
 
-test("retry --failed never queues two tasks of one article: the newest goes back, the older is skipped", async (t) => {
-  const { store } = testStore(t);
+both("retry --failed never queues two tasks of one article: the newest goes back, the older is skipped", async (t, e) => {
+  const { store } = await e.open(t);
   const fail = async () =>
     store.tasks.fail(await claim(store), { kind: "transient", step: "publish", message: "502" }, "x");
   const [a] = await enqueueIds(store, [newTask({ file: "/p/twin.md" })]);
@@ -235,8 +231,8 @@ test("retry --failed never queues two tasks of one article: the newest goes back
   );
 });
 
-test("retry and cancel refuse impossible transitions and change nothing; cancel dismisses a failed task", async (t) => {
-  const { store } = testStore(t);
+both("retry and cancel refuse impossible transitions and change nothing; cancel dismisses a failed task", async (t, e) => {
+  const { store } = await e.open(t);
   const [q, r] = await enqueueIds(store, [newTask(), newTask({ account: "b" })]);
   await claim(store, { only: [r!] });
   await assert.rejects(store.tasks.retry([q!]), TransitionRefused);
@@ -258,8 +254,8 @@ test("retry and cancel refuse impossible transitions and change nothing; cancel 
   assert.deepEqual(await store.tasks.failedIds(), []);
 });
 
-test("an account-level failure holds the task and pauses the account; resume lets it run", async (t) => {
-  const { store } = testStore(t);
+both("an account-level failure holds the task and pauses the account; resume lets it run", async (t, e) => {
+  const { store } = await e.open(t);
   const [first, second, other] = await enqueueIds(store, [newTask(), newTask(), newTask({ account: "b" })]);
   const lease = await claim(store);
   const held = await store.tasks.hold(
@@ -279,9 +275,9 @@ test("an account-level failure holds the task and pauses the account; resume let
   void second;
 });
 
-test("a rate limit pauses the account for Retry-After, doubled for each limit in a row; it lifts by itself", async (t) => {
+both("a rate limit pauses the account for Retry-After, doubled for each limit in a row; it lifts by itself", async (t, e) => {
   let now = 1_800_000_000_000;
-  const { store } = testStore(t, { clock: () => now });
+  const { store } = await e.open(t, { clock: () => now });
   await enqueueIds(store, [newTask(), newTask()]);
   const pause = { kind: "rate_limited", reason: "429", fix: "wait", forMs: 10_000 };
   const failure = { kind: "rate_limited", step: "publish", message: "429" };
@@ -295,9 +291,29 @@ test("a rate limit pauses the account for Retry-After, doubled for each limit in
   assert.equal((await store.accounts.get("fake", "a"))!.pause, null);
 });
 
-test("pacing: a gap after each publish and a cap per 24 hours, with the time each held task runs", async (t) => {
+both("accounts.pause (a session check found it dead): its tasks wait, a timed one doubles, login lifts it", async (t, e) => {
+  const now = 1_800_000_000_000;
+  const { store } = await e.open(t, { clock: () => now });
+  await enqueueIds(store, [newTask()]);
+  const dead = { kind: "session_expired", reason: "401", fix: "topn login fake --account a", forMs: null };
+  await store.accounts.pause("fake", "a", dead);
+  assert.equal(await store.tasks.nextClaimIn({ pacing: NO_PACING }), null, "nothing claimable until a person acts");
+  const paused = (await store.accounts.get("fake", "a"))!;
+  assert.deepEqual(paused.pause, { kind: "session_expired", reason: "401", fix: dead.fix, at: now, until: null });
+  assert.equal(paused.sessionState, "expired", "the listing marks the session");
+  const expires = now + 90 * 86_400_000;
+  await store.accounts.login({ platform: "fake", name: "a", displayName: "A", uid: null, urlToken: null, sessionExpiresAt: expires });
+  assert.equal((await store.accounts.get("fake", "a"))!.pause, null);
+  assert.equal((await store.accounts.get("fake", "a"))!.sessionExpiresAt, expires);
+  const limited = { kind: "rate_limited", reason: "429", fix: "wait", forMs: 10_000 };
+  await store.accounts.pause("fake", "b", limited);
+  await store.accounts.pause("fake", "b", limited);
+  assert.equal((await store.accounts.get("fake", "b"))!.pause?.until, now + 20_000, "second in a row: doubled");
+});
+
+both("pacing: a gap after each publish and a cap per 24 hours, with the time each held task runs", async (t, e) => {
   let now = 1_800_000_000_000;
-  const { store } = testStore(t, { clock: () => now });
+  const { store } = await e.open(t, { clock: () => now });
   const pacing = { gapMs: 60_000, dailyCap: 2 };
   await enqueueIds(store, [newTask(), newTask(), newTask(), newTask({ mode: "draft" })]);
   const publishOne = async () => store.tasks.succeed(await claim(store, { pacing }), outcome(`${now}`));
@@ -322,8 +338,8 @@ test("pacing: a gap after each publish and a cap per 24 hours, with the time eac
   assert.ok(await store.tasks.claim(claimReq({ pacing })), "the account's own setting wins");
 });
 
-test("a runner claims only accounts it holds a session for; hosts say which machine can serve which", async (t) => {
-  const { store } = testStore(t);
+both("a runner claims only accounts it holds a session for; hosts say which machine can serve which", async (t, e) => {
+  const { store } = await e.open(t);
   await enqueueIds(store, [
     newTask({ platform: "zhihu", account: "x" }),
     newTask({ platform: "fake", account: "y" }),
@@ -342,9 +358,9 @@ test("a runner claims only accounts it holds a session for; hosts say which mach
   assert.ok(await store.tasks.claim(claimReq({ accounts: { zhihu: ["x"] } })));
 });
 
-test("prune removes finished tasks and their events, never the article records", async (t) => {
+both("prune removes finished tasks and their events, never the article records", async (t, e) => {
   let now = 1_800_000_000_000;
-  const { store } = testStore(t, { clock: () => now });
+  const { store } = await e.open(t, { clock: () => now });
   const [done, waiting] = await enqueueIds(store, [
     newTask({ file: "/p/old.md" }),
     newTask({ account: "b" }),
@@ -358,9 +374,9 @@ test("prune removes finished tasks and their events, never the article records",
   assert.equal((await store.tasks.articleForFile("fake", "a", ["/p/old.md"]))?.articleId, "6006");
 });
 
-test("the database clock decides, not the caller's: runAt null is now, a requeue delay is added to the database's now", async (t) => {
+both("the database clock decides, not the caller's: runAt null is now, a requeue delay is added to the database's now", async (t, e) => {
   let now = 1_800_000_000_000;
-  const { store } = testStore(t, { clock: () => now });
+  const { store } = await e.open(t, { clock: () => now });
   const [id] = await enqueueIds(store, [newTask()]);
   assert.equal((await store.tasks.get(id!))!.runAt, now);
   const lease = await claim(store);

@@ -47,7 +47,10 @@ export async function drive(
     ...tuningFromEnv(ctx.env),
     platform: async (name) =>
       (await loadPlatform(name, ctx.env)).create({ home, env: ctx.env, warn: ctx.warn }),
-    afterSuccess: (task, result) => recordInFile(task, result, ctx.cwd),
+    afterSuccess: async (task, result) => {
+      const key = (await loadPlatform(task.platform, ctx.env)).frontMatterKey;
+      return key ? recordInFile(task, result, key, ctx.cwd) : null;
+    },
     onEvent: (e) => {
       printTask?.(e);
       notifier.send(alertOfRunnerEvent(e, host));
@@ -91,9 +94,13 @@ export async function drive(
  * Write-back: the article's URL goes into the file's front matter after a publish, so the file keeps its
  * article wherever it is moved or copied. Skipped, with a word, when the file changed since.
  */
-async function recordInFile(task: Task, result: PublishResult, cwd: string): Promise<string | null> {
+async function recordInFile(
+  task: Task,
+  result: PublishResult,
+  key: string,
+  cwd: string,
+): Promise<string | null> {
   if (!task.writeBack || result.state !== "published") return null;
-  const key = task.platform;
   const shown = displayFile(task.file, cwd);
   const line = `${key}: ${result.url}`;
   const r = await writeBack(

@@ -2,6 +2,7 @@ import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
 import { EXIT, ExitCode, problemLine, UsageError } from "../errors.js";
 import { type PlannedFile, planFiles } from "../plan/plan.js";
+import { wikiLinksNear } from "../plan/wikilinks.js";
 import { loadPlatform } from "../platforms.js";
 import { EnqueueConflict, type Task } from "../store/types.js";
 import { formatTime, taskJson } from "../ui/format.js";
@@ -46,6 +47,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const config = loadConfig(ctx.home(), ctx.env);
   const start = at ?? Date.now();
 
+  const links = await wikiLinksNear(files, { store, platform: module.name, account, cwd: ctx.cwd });
   const plan = await planFiles(files, {
     cwd: ctx.cwd,
     home: ctx.home(),
@@ -62,6 +64,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     maxAttempts: opts.maxAttempts,
     render: { emoji: opts.emoji, captions: opts.captions },
     runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
+    ...(links ? { wikiLinks: (file: string) => links.resolverFor(file) } : {}),
   });
 
   const problems = plan.flatMap((p) => problemOf(p));

@@ -5,6 +5,7 @@
 
 import { articleOptionsState, type PreparedArticle, prepareArticle } from "../article/index.js";
 import { articleDigest } from "../article/digest.js";
+import type { WikiResolver } from "../article/wikilinks.js";
 import { TaskFailure, UsageError } from "../errors.js";
 import type { Platform, PlatformModule, PublishMode } from "../platform.js";
 import type { ArticleRecord, NewTask, Store } from "../store/types.js";
@@ -30,6 +31,8 @@ export interface PlanOptions {
   render: { emoji?: boolean | undefined; captions?: boolean | undefined };
   /** When the i-th ready file runs (null: now). */
   runAt: (index: number, article: PreparedArticle) => number | null;
+  /** The resolver for wiki links (`[[Note]]`) written in a file (by absolute path); none: they stay text. */
+  wikiLinks?: (file: string) => WikiResolver | undefined;
   signal?: AbortSignal;
 }
 
@@ -60,9 +63,11 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
     let article: PreparedArticle;
     let id: FileIdentity;
     try {
+      const wikiLinks = opts.wikiLinks?.(abs);
       article = await prepareArticle(display, {
         cwd: opts.cwd,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(wikiLinks ? { wikiLinks } : {}),
       });
       id = identify(abs);
     } catch (e) {
@@ -138,7 +143,7 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
         force: opts.force,
         mode: opts.mode,
         writeBack: opts.writeBack,
-        state: articleOptionsState(opts.render),
+        state: articleOptionsState({ ...opts.render, links: article.links }),
       },
     });
   }

@@ -57,6 +57,7 @@ export interface RunOptions {
   /**
    * Run only these tasks, and keep going until each is finished (waiting out retry back-off and pacing);
    * stop early when what is left can never run without a person (its account is paused, or no session).
+   * With `once` too, stop as soon as none of them can run now (`sync`: pacing trickles, cron comes back).
    */
   only?: readonly number[];
 }
@@ -131,6 +132,8 @@ export class Runner {
   private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
+  /** Hand-back writes under way (see run()). */
+  private readonly handingBack = new Set<Promise<unknown>>();
   /** Counts for benchmarks: claim attempts (write transactions) and their successes. */
   readonly stats = { claimAttempts: 0, claims: 0, wakeUps: 0 };
 
@@ -194,6 +197,9 @@ export class Runner {
       }
       await watch?.stop();
       await this.drain();
+      // An aborted job ends before its hand-back write does; returning now would let the caller close the
+      // store under that write (an async engine's write is still in flight).
+      await Promise.all(this.handingBack);
     } catch (e) {
       this.fatal ??= e;
     } finally {
@@ -234,7 +240,7 @@ export class Runner {
       if (job.handedBack) continue;
       job.handedBack = true;
       job.abort.abort(new TaskFailure("lease_lost", "shutdown", "topn is stopping"));
-      const t = await this.tasks
+      const write = this.tasks
         .requeue(
           job.lease,
           0,
@@ -249,6 +255,8 @@ export class Runner {
           this.emit({ type: "store-trouble", task: job.task, what: "the hand-back", error: firstLine(e) });
           return undefined;
         });
+      this.handingBack.add(write);
+      const t = await write.finally(() => this.handingBack.delete(write));
       if (t) {
         this.summary.handedBack.push(t.id);
         this.emit({ type: "handed-back", task: t });
@@ -258,7 +266,7 @@ export class Runner {
 
   private async finished(mode: RunOptions, waitMs: number | null): Promise<boolean> {
     if (this.summary.unrecorded.length > 0) return true;
-    if (mode.only) {
+    if (mode.only && !mode.once) {
       // Foreground publish: done when every task is final (even if another runner ran it), or when what is
       // left cannot run without a person (its account paused until someone acts, or no session on this
       // machine): it stays queued, held. A task waiting for its account elsewhere, or for its time, is waited for.

@@ -7,8 +7,8 @@ import { formatTime } from "./format.js";
 export interface HoldView {
   /** "held: account paused — …; fix: …" */
   line: string;
-  /** The same without the reason's details, for a table cell: "held: session expired; fix: …". */
-  short: string;
+  /** The same without the reason's details, for a table cell: "held: account paused, session expired; fix: …". */
+  short?: string;
   /** When it will run by itself (null: not until a person acts). */
   until: number | null;
 }

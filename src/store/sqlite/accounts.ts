@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { MAX_STRIKE_DOUBLINGS } from "../identity.js";
-import type { Account, AccountLogin, AccountPause, AccountStore, PauseState } from "../types.js";
+import { type PauseColumns, pauseOf } from "../pause.js";
+import type { Account, AccountLogin, AccountPause, AccountStore } from "../types.js";
 import type { Sql } from "./sql.js";
 
 interface AccountRow extends PauseColumns {
@@ -19,27 +20,8 @@ interface AccountRow extends PauseColumns {
   daily_cap: number | null;
 }
 
-export interface PauseColumns {
-  paused_kind: string | null;
-  paused_reason: string | null;
-  paused_fix: string | null;
-  paused_at: number | null;
-  paused_until: number | null;
-  /** The database's now, read with the row. */
-  now: number;
-}
-
-/** The pause an account row holds now: a timed pause that has run out is no pause. */
-export function pauseOf(r: PauseColumns): PauseState | null {
-  if (r.paused_kind === null || (r.paused_until !== null && r.paused_until <= r.now)) return null;
-  return {
-    kind: r.paused_kind,
-    reason: r.paused_reason ?? r.paused_kind,
-    fix: r.paused_fix ?? "",
-    at: r.paused_at ?? 0,
-    until: r.paused_until,
-  };
-}
+// Shared with the PostgreSQL engine, so both read a pause the same way.
+export { type PauseColumns, pauseOf } from "../pause.js";
 
 const toAccount = (r: AccountRow): Account => ({
   platform: r.platform,
