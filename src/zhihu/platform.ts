@@ -1,5 +1,6 @@
 // Zhihu as a topn platform: the account's saved session in its own browser context, the publish flow run
-// from a zhuanlan.zhihu.com page, and on failure the artifacts `topn show` lists.
+// from a zhuanlan.zhihu.com page, and on failure the artifacts `topn show` lists. The publish flow and the
+// pre-checks (which bring the Markdown renderer) load on first use: `topn accounts` needs neither.
 
 import type { Page } from "puppeteer-core";
 import { BrowserPool, type PoolLease } from "../browser/pool.js";
@@ -19,8 +20,6 @@ import { ZhihuApi } from "./api.js";
 import { writeArtifacts } from "./artifacts.js";
 import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
-import { precheck } from "./precheck.js";
-import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
 import { hasLoginCookie } from "./session-check.js";
 import { ZhihuSessions } from "./sessions.js";
@@ -57,7 +56,7 @@ export class ZhihuPlatform implements Platform {
       const ensureLease = () => ctx.ensureLease();
       page = await zhuanlanPage(lease, ensureLease);
       api = new ZhihuApi(page, { account: task.account, signal: ctx.signal, ensureLease });
-      return await publishFlow(api, task, ctx);
+      return await (await import("./publish.js")).publishFlow(api, task, ctx);
     } catch (e) {
       await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
       throw e;
@@ -96,6 +95,7 @@ export class ZhihuPlatform implements Platform {
     const lease = await this.acquire(account, cookies);
     try {
       const page = await zhuanlanPage(lease);
+      const { precheck } = await import("./precheck.js");
       return await precheck(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), items);
     } catch (e) {
       if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
