@@ -4,7 +4,7 @@
 // The QR-in-a-terminal flow is in ./login-qr.ts, the cookie import in ./login-cookies.ts.
 
 import type { Browser, BrowserContext, Frame, Page } from "puppeteer-core";
-import { openPage, presentAsInstalled } from "../browser/identity.js";
+import { closeWithPages, openPage, presentAsInstalled } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
 import { firstLine, LoginError, UsageError } from "../errors.js";
 import { isZhihuDomain, type SessionCookie } from "./cookies.js";
@@ -69,8 +69,8 @@ export async function browserLogin(opts: LoginFlowOptions): Promise<LoginResult>
     const me = await waitForSignin(page, browser, timeoutMs, opts.signal);
     return { me, cookies: await zhihuCookies(page.browserContext()) };
   } finally {
-    if (context) await context.close().catch(() => {});
-    if (launched) await launched.close().catch(() => {});
+    if (context) await closeWithPages(context).catch(() => {});
+    if (launched) await closeWithPages(launched).catch(() => {});
   }
 }
 
