@@ -78,9 +78,9 @@ test("accounts --set, --default and --resume", async (t) => {
     ],
   );
   r = await s.run(["accounts"]);
-  assert.match(r.stdout, /^ACCOUNT\s+USER\s+SESSION\s+CHECKED\s+EXPIRES\s+PACING\s+STORED$/m);
-  assert.match(r.stdout, /^fake:a\s+a\s+ok\s.*5m, 20 a day\s+-$/m);
-  assert.match(r.stdout, /^fake:b\s+b\s+ok\s.*no gap, no cap\s+-$/m);
+  assert.match(r.stdout, /^ACCOUNT\s+USER\s+SESSION\s+CHECKED\s+EXPIRES\s+PACING\s+STORED\s+MACHINES$/m);
+  assert.match(r.stdout, /^fake:a\s+a\s+ok\s.*5m, 20 a day\s+-\s+-$/m);
+  assert.match(r.stdout, /^fake:b\s+b\s+ok\s.*no gap, no cap\s+-\s+-$/m);
   r = await s.run(["accounts", "--set", "a", "gap=default"], { TOPN_GAP: "90s" });
   assert.equal(r.stdout, "account a: 1m30s, 20 a day\n");
   r = await s.run(["accounts", "--set", "a", "cap=default"]);

@@ -419,6 +419,22 @@ both(
       ["m1"],
     );
     assert.ok(await store.tasks.claim(claimReq({ accounts: { zhihu: ["x"] } })));
+    // `topn accounts` lists them: a login registers its machine, a logout unregisters it.
+    await store.accounts.login({
+      platform: "zhihu",
+      name: "x",
+      displayName: null,
+      uid: null,
+      urlToken: null,
+      sessionExpiresAt: null,
+    });
+    await store.accounts.setHost("m2", "zhihu", "x", true);
+    assert.deepEqual((await store.accounts.get("zhihu", "x"))!.hosts.map((h) => h.host).sort(), ["m1", "m2"]);
+    await store.accounts.registerHost("m1", "zhihu", []);
+    assert.deepEqual(
+      (await store.accounts.list("zhihu")).map((a) => a.hosts.map((h) => h.host)),
+      [["m2"]],
+    );
   },
 );
 

@@ -143,9 +143,13 @@ function printTable(
       expiresCell(a.sessionExpiresAt, now),
       formatPacing(a.gapMs ?? defaults.gapMs, a.dailyCap ?? defaults.dailyCap),
       place === null ? "-" : place.saved ? place.store : chalk.red("missing"),
+      // Which machines can publish for it: with several machines on one queue, the ones holding a session.
+      fitColumns(a.hosts.map((h) => h.host).join(", ") || "-", 24),
     ];
   });
-  ctx.out(renderTable(["ACCOUNT", "USER", "SESSION", "CHECKED", "EXPIRES", "PACING", "STORED"], rows));
+  ctx.out(
+    renderTable(["ACCOUNT", "USER", "SESSION", "CHECKED", "EXPIRES", "PACING", "STORED", "MACHINES"], rows),
+  );
   for (const a of all) {
     if (!a.pause) continue;
     const until = a.pause.until === null ? "" : ` until ${formatTime(a.pause.until)}`;
@@ -186,6 +190,7 @@ function accountJson(
     session_expires_at: iso(a.sessionExpiresAt),
     days_left: a.sessionExpiresAt === null ? null : daysLeft(a.sessionExpiresAt, now),
     expiring: expiresSoon(a.sessionExpiresAt, now),
+    machines: a.hosts.map((h) => ({ name: h.host, seen_at: iso(h.seenAt) })),
     paused: a.pause
       ? {
           kind: a.pause.kind,

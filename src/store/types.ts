@@ -301,6 +301,8 @@ export interface Account {
   /** Pacing of its own (null: the defaults). */
   gapMs: number | null;
   dailyCap: number | null;
+  /** Machines that hold a session for it (several machines, one queue), most recently seen first. */
+  hosts: { host: string; seenAt: number }[];
 }
 
 export interface AccountLogin {

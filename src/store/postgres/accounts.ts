@@ -17,6 +17,7 @@ interface AccountRow extends PauseColumns {
   is_default: boolean;
   gap_ms: number | null;
   daily_cap: number | null;
+  hosts: { host: string; seenAt: number | string }[];
 }
 
 const toAccount = (r: AccountRow): Account => ({
@@ -34,7 +35,13 @@ const toAccount = (r: AccountRow): Account => ({
   pause: pauseOf(r),
   gapMs: r.gap_ms,
   dailyCap: r.daily_cap,
+  // bigint inside json comes back as a JSON number: exact for ms since the epoch.
+  hosts: r.hosts.map((h) => ({ host: h.host, seenAt: Number(h.seenAt) })),
 });
+
+/** The machines holding a session for the account (most recently seen first). */
+const HOSTS = `coalesce((SELECT json_agg(json_build_object('host', h.host, 'seenAt', h.seen_at) ORDER BY h.seen_at DESC)
+  FROM hosts h WHERE h.platform = accounts.platform AND h.account = accounts.name), '[]'::json) AS hosts`;
 
 /**
  * Accounts in PostgreSQL, shared by every machine. A row may exist before any login: a task's
@@ -66,10 +73,10 @@ export class PgAccountStore implements AccountStore {
          WHERE platform = @platform AND name = @name`,
       ),
       list: q(
-        `SELECT *, NOW AS now FROM accounts WHERE (@platform::text IS NULL OR platform = @platform)
+        `SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE (@platform::text IS NULL OR platform = @platform)
          ORDER BY platform, name`,
       ),
-      get: q("SELECT *, NOW AS now FROM accounts WHERE platform = @platform AND name = @name"),
+      get: q(`SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE platform = @platform AND name = @name`),
       remove: q("DELETE FROM accounts WHERE platform = @platform AND name = @name"),
       removeHosts: q("DELETE FROM hosts WHERE platform = @platform AND account = @name"),
       // The same pause a task's hold makes (tasks.ts), for a pause found without a task.

@@ -18,6 +18,8 @@ interface AccountRow extends PauseColumns {
   is_default: number;
   gap_ms: number | null;
   daily_cap: number | null;
+  /** JSON array of {host, seenAt}. */
+  hosts: string;
 }
 
 // Shared with the PostgreSQL engine, so both read a pause the same way.
@@ -38,7 +40,13 @@ const toAccount = (r: AccountRow): Account => ({
   pause: pauseOf(r),
   gapMs: r.gap_ms,
   dailyCap: r.daily_cap,
+  hosts: JSON.parse(r.hosts) as Account["hosts"],
 });
+
+/** The machines holding a session for the account, as JSON (most recently seen first). */
+const HOSTS = `(SELECT json_group_array(json_object('host', h.host, 'seenAt', h.seen_at)) FROM
+           (SELECT host, seen_at FROM hosts WHERE platform = accounts.platform AND account = accounts.name
+            ORDER BY seen_at DESC) h) AS hosts`;
 
 /**
  * Accounts in SQLite. A row may exist before any login: a task's account-level failure pauses the account
@@ -72,12 +80,12 @@ export class SqliteAccountStore implements AccountStore {
          WHERE platform = @platform AND name = @name`,
       ),
       list: p(
-        "SELECT *, NOW AS now FROM accounts WHERE (@platform IS NULL OR platform = @platform) ORDER BY platform, name",
+        `SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE (@platform IS NULL OR platform = @platform)
+         ORDER BY platform, name`,
       ) as Database.Statement<Record<string, unknown>, AccountRow>,
-      get: p("SELECT *, NOW AS now FROM accounts WHERE platform = ? AND name = ?") as Database.Statement<
-        [string, string],
-        AccountRow
-      >,
+      get: p(
+        `SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE platform = ? AND name = ?`,
+      ) as Database.Statement<[string, string], AccountRow>,
       remove: db.prepare<[string, string]>("DELETE FROM accounts WHERE platform = ? AND name = ?"),
       removeHosts: db.prepare<[string, string]>("DELETE FROM hosts WHERE platform = ? AND account = ?"),
       resume: db.prepare<[string, string]>(
