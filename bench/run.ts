@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { ROOT } from "../test/helpers/run.js";
 import { coreBenchmarks } from "./core.js";
 import { peakMemory } from "./memory.js";
+import { postgresBenchmarks } from "./postgres.js";
 import { publishBenchmarks } from "./publish.js";
 import { thisCheckout } from "./subject.js";
 import { benchFile, comparison, readBench, type Row, table, writeBench } from "./table.js";
@@ -15,6 +16,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   core: () => coreBenchmarks(thisCheckout),
   publish: () => publishBenchmarks(),
   memory: async () => [await peakMemory()],
+  postgres: () => postgresBenchmarks(),
 };
 
 const { values, positionals } = parseArgs({

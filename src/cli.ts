@@ -8,21 +8,29 @@ import { EXIT, ExitCode, problemLine, UsageError } from "./errors.js";
 const EXIT_HELP = `
 Exit codes:
   0    every task succeeded (or there was nothing to do)
-  1    a task failed (see: topn tasks --status failed); login cancelled or timed out;
-       accounts --check found a dead session
+  1    a task failed or waits on a paused account (see: topn tasks); login cancelled
+       or timed out; accounts --check found a dead session or a paused account;
+       doctor found a problem
   2    bad usage or input: nothing was enqueued or changed
   70   internal error in topn (run again with --debug and report it)
-  74   the database would not record an outcome (the task is named); the next run settles it
+  74   a task's outcome could not be written to the database; the next run settles it
   75   run --once: some tasks failed transiently and wait for their retry time
   130  interrupted (SIGINT/SIGTERM); running tasks were handed back to the queue
 
 Environment:
   TOPN_HOME             data folder (database, artifacts); default: the user data dir
+  TOPN_DATABASE_URL     postgres://USER:PASSWORD@HOST/DB: one queue shared by many machines
+                        (default: SQLite in TOPN_HOME)
   TOPN_BROWSER          Chrome/Chromium/Edge executable (else found on the system)
   TOPN_HEADLESS=1       never open a browser window (login too)
   TOPN_CREDENTIAL_STORE keychain | file
   TOPN_ZHIHU_RESOLVE    HOST:PORT of a Zhihu simulator (tests, demo)
-  NO_COLOR              no colours`;
+  TOPN_GAP, TOPN_CAP    default pacing per account (over config.yaml's gap, cap)
+  TOPN_NOTIFY           URL to POST alerts to (over config.yaml's notify)
+  TOPN_NOTIFY_CMD       command to run with each alert on stdin (over config.yaml's notify_cmd)
+  NO_COLOR              no colours
+
+Settings: TOPN_HOME/config.yaml (write_back, gap, cap, notify, notify_cmd); see the README.`;
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -40,6 +48,10 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
     .description("Publish Markdown articles to Zhihu columns, exactly once.")
     .version("0.1.0", "-V, --version")
     .option("--debug", "print stack traces for errors")
+    .option(
+      "--database-url <url>",
+      "use this PostgreSQL as the queue (prefer TOPN_DATABASE_URL: ps shows arguments)",
+    )
     .showSuggestionAfterError()
     .addHelpText("after", EXIT_HELP)
     .exitOverride()
@@ -48,6 +60,11 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       writeErr: (s) => process.stderr.write(s),
     });
   program.configureHelp({ sortSubcommands: false });
+  // --database-url wins over TOPN_DATABASE_URL for whichever command runs.
+  program.hook("preAction", () => {
+    const url = program.opts<{ databaseUrl?: string }>().databaseUrl;
+    if (url !== undefined) ctx.databaseUrl = url;
+  });
 
   const run =
     (load: () => Promise<(ctx: Context, ...a: never[]) => Promise<number>>) =>
@@ -79,6 +96,34 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       '\nExamples:\n  topn publish post.md\n  topn publish "posts/*.md" --at "2026-12-01 09:00"',
     )
     .action(run(async () => (await import("./commands/publish.js")).publish));
+
+  program
+    .command("sync")
+    .description("make Zhihu follow folders of Markdown: publish new files, update changed ones")
+    .argument("<dirs...>", "folders of Markdown (every **/*.md; .gitignore and .topnignore honoured)")
+    .option("-a, --account <name>", "account to publish as (optional when there is only one)")
+    .option("--platform <name>", "platform", "zhihu")
+    .option("--dry-run", "print the plan and change nothing")
+    .option("--at <when>", "publish everything then, whatever the files' dates say")
+    .option("--no-wait", "only enqueue; `topn run` publishes later")
+    .option("--no-write-back", "do not record the article's URL in the file's front matter")
+    .option("--concurrency <n>", "tasks running at once (one per account)", positiveInt("--concurrency"), 2)
+    .option("--max-attempts <n>", "attempts before a task fails", positiveInt("--max-attempts"), 5)
+    .option("--json", "print JSON instead of text")
+    .addHelpText(
+      "after",
+      `
+Each file is new (published), changed (its article updated), unchanged, a draft (skipped), invalid
+(reported; the others still sync), or deleted (its file is gone: reported, never unpublished). Files
+publish oldest first (front-matter date, else git commit time, else mtime); a future date schedules the
+file; pacing spreads a backlog over days. Exit 0: in sync or queued; 1: something failed or is invalid;
+2: nothing could run.
+
+Examples:
+  topn sync posts/ --dry-run
+  */10 * * * * topn sync ~/blog/posts >> ~/topn.log 2>&1`,
+    )
+    .action(run(async () => (await import("./commands/sync.js")).syncCommand));
 
   program
     .command("tasks")
@@ -117,7 +162,19 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
       30,
     )
     .option("--json", "print one JSON line per event")
+    .option(
+      "--notify <url>",
+      "POST a JSON alert there when a task fails for good, an account pauses, a session ends soon",
+    )
+    .option("--notify-cmd <cmd>", "run CMD with each alert's JSON on stdin (mail, ntfy, a chat webhook)")
     .action(run(async () => (await import("./commands/run.js")).runCommand));
+
+  program
+    .command("reschedule")
+    .description("move a queued or scheduled task to another time")
+    .argument("<id>", "task id")
+    .requiredOption("--at <when>", 'the new time: "2026-12-01 09:00", an ISO time, or "tomorrow 9am"')
+    .action(run(async () => (await import("./commands/reschedule.js")).reschedule));
 
   program
     .command("retry")
@@ -159,9 +216,32 @@ export function buildProgram(ctx: Context, setCode: (code: number) => void): Com
   program
     .command("accounts")
     .description("list accounts; --check asks Zhihu whether each session is still alive")
-    .option("--check", "check each session live (exit 1 if any is dead)")
+    .argument("[settings...]", "with --set: gap=DURATION and/or cap=N (or =default)")
+    .option("--check", "check each session live (exit 1 if one is dead or its account paused)")
     .option("--json", "print JSON")
+    .option("--resume <name>", "lift the account's pause (after passing a verification, or a rate limit)")
+    .option("--set <name>", "the account's pacing: --set NAME gap=5m cap=20 (default: back to the defaults)")
+    .option("--default <name>", "the account used when --account is left out")
+    .option("--notify <url>", "with --check: POST a JSON alert for a dead or soon-ending session")
+    .option("--notify-cmd <cmd>", "with --check: run CMD with the alert's JSON on stdin")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  topn accounts --check --notify https://ntfy.sh/my-topic\n  topn accounts --set work gap=5m cap=20\n  topn accounts --resume work",
+    )
     .action(run(async () => (await import("./commands/accounts.js")).accounts));
+
+  program
+    .command("doctor")
+    .description("check that this machine can publish unattended (exit 1 if not)")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/doctor.js")).doctor));
+
+  program
+    .command("prune")
+    .description("forget finished tasks and their artifacts (never which article each file became)")
+    .requiredOption("--older-than <duration>", "finished more than DURATION ago, e.g. 30d")
+    .option("--json", "print JSON")
+    .action(run(async () => (await import("./commands/prune.js")).prune));
 
   program
     .command("preview")

@@ -11,6 +11,8 @@ export interface Context {
   /** One-line notice on stderr, each distinct text once per process. */
   warn(message: string): void;
   home(): string;
+  /** The shared queue in PostgreSQL (--database-url, else TOPN_DATABASE_URL); unset: SQLite in home(). */
+  databaseUrl: string | undefined;
   store(): Promise<Store>;
   close(): Promise<void>;
 }
@@ -43,11 +45,12 @@ export function createContext(opts: {
       home ??= resolveHome(env);
       return home;
     },
+    databaseUrl: env["TOPN_DATABASE_URL"] || undefined,
     store() {
       store ??= import("./store/open.js").then(({ openStore }) =>
         openStore({
           home: ctx.home(),
-          databaseUrl: env["TOPN_DATABASE_URL"],
+          databaseUrl: ctx.databaseUrl,
           busyTimeoutMs: env["TOPN_BUSY_TIMEOUT_MS"] ? Number(env["TOPN_BUSY_TIMEOUT_MS"]) : undefined,
         }),
       );

@@ -103,3 +103,23 @@ export function firstLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return (text.split("\n")[0] ?? "").trim() || "unknown error";
 }
+
+export type LoginErrorKind = "cancelled" | "timeout" | "interrupted" | "needs_verification" | "failed";
+
+/**
+ * A login that did not end with a session (any platform). The command prints the message and exits 1
+ * (130 if interrupted).
+ */
+export class LoginError extends Error {
+  override readonly name = "LoginError";
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "LoginError";
+  }
+  constructor(
+    readonly kind: LoginErrorKind,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}

@@ -2,21 +2,24 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
-// A lease owner names the runner process: host, pid and a random tag (pids are reused).
-// On the same host, a lease whose pid no longer exists can be recovered at once instead of
+// A lease owner names the runner process: machine, pid and a random tag (pids are reused).
+// On the same machine, a lease whose pid no longer exists can be recovered at once instead of
 // waiting for it to expire; a live pid (even a reused one) just means waiting for the expiry.
 export function newOwnerId(pid = process.pid): string {
-  return `${hostname()}:${pid}:${randomBytes(3).toString("hex")}`;
+  return `${machineName()}:${pid}:${randomBytes(3).toString("hex")}`;
 }
 
-/** This machine's name in the shared database (which machine holds which account's session). */
+/**
+ * This machine's name in the shared database: whose leases it may judge by pid, and which accounts' sessions
+ * it holds. The host name, unless TOPN_MACHINE says otherwise (two machines with one host name, containers).
+ */
 export function machineName(env: NodeJS.ProcessEnv = process.env): string {
-  return env["TOPN_MACHINE"] || hostname();
+  return (env["TOPN_MACHINE"] || hostname()).replaceAll(":", "_");
 }
 
 export function isOwnerDead(owner: string): boolean {
   const [host, pidText] = owner.split(":");
-  if (host !== hostname()) return false;
+  if (host !== machineName()) return false;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false;

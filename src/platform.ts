@@ -87,8 +87,118 @@ export interface Platform {
    * (kind session_expired, needs_verification, rate_limited, transient…, with its hint).
    */
   verifyArticle?(account: string, articleId: string, signal?: AbortSignal): Promise<ArticleOwnership>;
+  /**
+   * Before a task is scheduled for later: what only the platform can say about the files now (the session is
+   * alive, the topics exist, the column is the account's), so a mistake is refused at the prompt instead of
+   * failing at 3 a.m. One problem per thing wrong; [] when all is well. Writes nothing on the platform.
+   * Throws TaskFailure when the platform cannot be asked (a dead session, a verification, the network).
+   */
+  precheck?(
+    account: string,
+    items: readonly PrecheckItem[],
+    signal?: AbortSignal,
+  ): Promise<PrecheckProblem[]>;
+  /** Accounts with sessions (PlatformModule.usesSessions): login, logout, checks. */
+  readonly sessions?: SessionManager;
   /** Release browsers/contexts. Called once when the runner stops. */
   close(): Promise<void>;
+}
+
+/** What precheck looks at in one file. */
+export interface PrecheckItem {
+  /** The file as the person named it (for messages). */
+  display: string;
+  topics: readonly string[];
+  column?: string | undefined;
+}
+
+export interface PrecheckProblem {
+  /** Index into the items. */
+  index: number;
+  message: string;
+  hint?: string;
+}
+
+// ---- Sessions ---------------------------------------------------------------------------------------
+// What `login`, `logout`, `accounts` and `doctor` ask of a platform whose accounts log in. The session itself
+// (cookies, tokens) never leaves the platform: the commands see who it belongs to, where it is kept and
+// when it ends.
+
+/** Who a session belongs to on the platform. Not secret. */
+export interface PlatformUser {
+  name: string;
+  uid: string | null;
+  urlToken: string | null;
+}
+
+/** ok; missing (nothing saved on this machine); expired (log in again); needs_verification (a person must
+ * pass a check in a browser); error (the platform could not be asked: network, an odd answer). */
+export type SessionState = "ok" | "missing" | "expired" | "needs_verification" | "error";
+
+export interface SessionHealth {
+  state: SessionState;
+  user?: PlatformUser;
+  /** When the saved session says it ends (ms since the epoch); null: it does not say. */
+  expiresAt: number | null;
+  /** Why it is not ok, for the person (never a secret). */
+  message?: string;
+  /** What to do about it, e.g. "log in again: topn login zhihu --account work". */
+  fix?: string;
+  /** A page the person must open (anti-bot verification). */
+  url?: string;
+}
+
+export type LoginMethod =
+  /** A browser window on the platform's sign-in page. */
+  | { kind: "browser" }
+  /** A QR code in the terminal, scanned with the platform's app. */
+  | { kind: "qr" }
+  /** A cookie export (JSON, cookies.txt or a Cookie header) from the person's own browser. */
+  | { kind: "cookies"; text: string };
+
+export interface LoginRequest {
+  account: string;
+  method: LoginMethod;
+  /** A line for the person (instructions, a QR code). Never given a secret. */
+  print(line: string): void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface LoginOutcome {
+  user: PlatformUser;
+  /** When the new session says it ends (ms); null: it does not say. */
+  expiresAt: number | null;
+}
+
+/** Where an account's session is kept on this machine. */
+export interface SessionPlace {
+  /** "keychain" or "file". */
+  store: string;
+  /** For the person: "the OS keychain (topn:zhihu)" or the file's path. */
+  where: string;
+  /** A session is saved there. */
+  saved: boolean;
+  /** When the saved session says it ends (ms); null: unknown or nothing saved. */
+  expiresAt: number | null;
+}
+
+export interface SessionManager {
+  /**
+   * Asks the platform whether the account's saved session is alive: at most one request to the platform's
+   * API. Never throws for a dead session: that is a state.
+   */
+  check(account: string, signal?: AbortSignal): Promise<SessionHealth>;
+  /**
+   * Logs in by `method` and saves the session, verified live, before resolving. Throws UsageError for a bad
+   * request (an unusable cookie export, no display for a window), LoginError when the login did not happen.
+   */
+  login(req: LoginRequest): Promise<LoginOutcome>;
+  /** Deletes the saved session; `deleted` is false when there was none. */
+  logout(account: string): Promise<{ deleted: boolean; where: string }>;
+  place(account: string): Promise<SessionPlace>;
+  /** What a person types to log this account in again. */
+  loginCommand(account: string): string;
 }
 
 export interface PlatformOptions {
@@ -105,6 +215,8 @@ export interface PlatformModule {
   readonly label: string;
   /** Publishing needs a per-account session held by the machine (`topn login`): tasks wait for one. */
   readonly usesSessions?: boolean;
+  /** The front-matter key that names an article of this platform (`zhihu:`): write-back writes it. */
+  readonly frontMatterKey?: string;
   /** Cheap checks that this machine can publish at all (e.g. a browser exists); throws UsageError. */
   preflight?(env: NodeJS.ProcessEnv): Promise<void>;
   create(opts: PlatformOptions): Promise<Platform>;

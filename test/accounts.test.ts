@@ -28,6 +28,7 @@ interface Row {
 test("accounts, --check, and logout", async (t) => {
   const home = tempDir(t);
   const env = simEnv(sim, home);
+  env.TOPN_MACHINE = "laptop";
   const run = (...args: string[]) => topn(args, { env });
   const json = async (...args: string[]) => {
     const r = await run("accounts", "--json", ...args);
@@ -55,11 +56,10 @@ test("accounts, --check, and logout", async (t) => {
   r = await run("accounts");
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
-  assert.match(lines[0]!, /^ACCOUNT\s+ZHIHU NAME\s+UID\s+LOGGED IN\s+CHECKED\s+SESSION\s+STORED$/);
-  assert.match(
-    lines[1]!,
-    new RegExp(`^a\\s+alice\\s+${alice.uid}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+.*\\bok\\s+file$`),
-  );
+  assert.match(lines[0]!, /^ACCOUNT\s+USER\s+SESSION\s+CHECKED\s+EXPIRES\s+PACING\s+STORED\s+MACHINES$/);
+  // Imported as a Cookie header, the session carries no expiry; pacing is off in the test environment.
+  // The machine that logged in is the one that can publish for the account.
+  assert.match(lines[1]!, /^a\s+alice\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+no gap, no cap\s+file\s+laptop$/);
   assert.equal(lines.length, 4);
 
   // All alive.
@@ -74,6 +74,10 @@ test("accounts, --check, and logout", async (t) => {
     ],
   );
   const checkedBefore = byName(j.rows).b!.checked_at!;
+  assert.deepEqual(
+    (byName(j.rows).a as unknown as { machines: { name: string }[] }).machines.map((m) => m.name),
+    ["laptop"],
+  );
 
   // Zhihu ends bob's session; carol's goes missing from the credential store.
   sim.revokeSessions("bob");
@@ -86,8 +90,10 @@ test("accounts, --check, and logout", async (t) => {
   );
   assert.match(r.stderr, /^topn: account c: no saved session; log in again: topn login zhihu --account c$/m);
   assert.doesNotMatch(r.stderr, /account a\b/);
-  assert.match(r.stdout, /^b\s+bob\s.*\bexpired\s+file$/m);
-  assert.match(r.stdout, /^c\s+carol\s.*\bmissing\s+missing$/m);
+  // A dead session pauses its account (its tasks would fail the same way); a missing one does not.
+  assert.match(r.stdout, /^b\s+bob\s+expired, paused\s.*\bfile\s+laptop$/m);
+  assert.match(r.stdout, /^c\s+carol\s+missing\s.*\bmissing\s+laptop$/m);
+  assert.match(r.stdout, /^b: paused since .* — session expired .*; fix: topn login zhihu --account b$/m);
 
   // The outcome is recorded: a plain listing (no live check) shows it.
   j = await json();
@@ -95,16 +101,18 @@ test("accounts, --check, and logout", async (t) => {
   const rows = byName(j.rows);
   assert.equal(rows.a!.session_state, "ok");
   assert.equal(rows.b!.session_state, "expired");
+  assert.equal((rows.b as Row & { paused: { kind: string } | null }).paused?.kind, "session_expired");
   assert.equal(rows.c!.session_state, "missing");
   assert.equal(rows.c!.stored, null);
   assert.ok(rows.b!.checked_at! >= checkedBefore);
 
-  // Logging b in again revives it.
+  // Logging b in again revives it, and lifts the pause.
   r = await topn(["login", "zhihu", "--cookies", "-", "--account", "b"], {
     env,
     input: sim.createAccount("bob").cookieHeader,
   });
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^account b resumed; it was paused since .* — session expired/m);
   rmSync(session("a")); // keep only b alive for the next check
   r = await run("accounts", "--check");
   assert.equal(r.code, 1);

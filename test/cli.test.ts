@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
 import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
 import { makePng } from "./fixtures/article/images.js";
-import { FAKE_PLATFORM, tempDir, topn } from "./helpers/run.js";
+import { collect, FAKE_PLATFORM, spawnTopn, tempDir, topn, waitFor } from "./helpers/run.js";
 import { enqueueIds, newTask } from "./helpers/store.js";
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }, accounts = ["main"]) {
@@ -277,12 +277,15 @@ test("--help lists every command and the exit codes", async () => {
     "login",
     "logout",
     "accounts",
+    "doctor",
+    "prune",
+    "reschedule",
     "preview",
   ]) {
     assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
   }
   assert.match(r.stdout, /Exit codes:/);
-  assert.match(r.stdout, /74 +the database would not record an outcome/);
+  assert.match(r.stdout, /74 +a task.s outcome could not be written/);
   assert.match(r.stdout, /75 +run --once/);
 });
 
@@ -305,4 +308,60 @@ test("--emoji and --no-captions reach preview, and the job through the task's st
   const r = await s.run(["publish", "e.md", "--platform", "fake", "--no-wait", "--emoji", "--no-captions"]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await s.store.tasks.get(1))!.state.render, { emoji: true, captions: false });
+});
+
+test("two `topn publish same.md` at the same moment: one task; the other exits 2 naming it", async (t) => {
+  const s = await setup(t);
+  s.write("same.md", article("Same"));
+  const barrier = tempDir(t, "topn-barrier-");
+  // Both processes wait at the platform's preflight until both are there, then race to the database.
+  const env = { FAKE_BARRIER: `${barrier}:2` };
+  const [a, b] = await Promise.all([
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+    s.run(["publish", "same.md", "--platform", "fake", "--no-wait"], env),
+  ]);
+  const codes = [a.code, b.code].sort();
+  assert.deepEqual(codes, [0, 2], a.stdout + a.stderr + b.stdout + b.stderr);
+  const loser = a.code === 2 ? a : b;
+  assert.match(
+    loser.stderr,
+    /same\.md is already queued as task 1; wait for it, or cancel it first: topn cancel 1/,
+  );
+  assert.equal((await s.store.tasks.list()).length, 1);
+});
+
+test("publish in the foreground while another topn publishes for the same account: it waits its turn", async (t) => {
+  const s = await setup(t);
+  const script = join(s.home, "script.json");
+  writeFileSync(script, JSON.stringify({ "slow.md": { delayMs: 1_500 } }));
+  const log = join(s.home, "fake.log");
+  s.write("slow.md", article("Slow"));
+  s.write("next.md", article("Next"));
+  const env = { FAKE_SCRIPT: script, FAKE_LOG: log };
+  assert.equal((await s.run(["publish", "slow.md", "--platform", "fake", "--no-wait"], env)).code, 0);
+  const background = spawnTopn(["run"], { env: { ...s.env, ...env }, cwd: s.dir, tsx: true });
+  const stopped = collect(background);
+  t.after(() => void background.kill("SIGKILL"));
+  await waitFor(
+    "the slow job to start",
+    () => existsSync(log) && readFileSync(log, "utf8").includes('"start"'),
+  );
+  const fg = await s.run(["publish", "next.md", "--platform", "fake"], env);
+  assert.equal(fg.code, 0, fg.stdout + fg.stderr);
+  assert.match(fg.stdout, /task 2\s+succeeded/);
+  assert.equal((await s.store.tasks.get(1))!.status, "succeeded", "the other runner's task finished first");
+  background.kill("SIGTERM");
+  assert.equal((await stopped).code, 130);
+});
+
+test("pacing in real time: the second publish of an account waits out the gap, and the wait is said", async (t) => {
+  const s = await setup(t);
+  s.write("p1.md", article("Paced one"));
+  s.write("p2.md", article("Paced two"));
+  const r = await s.run(["publish", "p1.md", "p2.md", "--platform", "fake"], { TOPN_GAP: "4s" });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /waiting\s+the next task runs at/);
+  const [one, two] = [(await s.store.tasks.get(1))!, (await s.store.tasks.get(2))!];
+  assert.equal(two.status, "succeeded");
+  assert.ok(two.startedAt! - one.finishedAt! >= 4_000, `gap ${two.startedAt! - one.finishedAt!} ms`);
 });

@@ -1,14 +1,18 @@
-// The runner against a real SQLite store with platforms written here: retries, holds, leases, shutdown,
-// and a database that refuses writes.
+// The runner against a real store, SQLite and PostgreSQL, with platforms written here: retries, holds,
+// leases, shutdown, and a database that refuses writes.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { TaskFailure } from "../src/errors.js";
 import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../src/platform.js";
 import { backoffMs, decide } from "../src/runner/policy.js";
 import { Runner, type RunnerEvent } from "../src/runner/runner.js";
 import type { Store, TaskStore } from "../src/store/types.js";
+import { bothEngines, type Engine, engines } from "./helpers/engines.js";
 import { enqueueIds, newTask } from "./helpers/store.js";
-import { testStore } from "./helpers/store.js";
+
+const ENGINES = await engines();
+const both = (name: string, fn: (t: TestContext, e: Engine) => Promise<void>) =>
+  bothEngines(ENGINES, name, fn);
 
 const task = newTask;
 
@@ -91,8 +95,8 @@ test("back-off doubles per attempt with jitter, capped; account-level failures h
   assert.deepEqual(decide(new TaskFailure("rejected", "x", "no"), t, p), { action: "fail" });
 });
 
-test("transient failures retry after their back-off until max attempts, then fail", async (t) => {
-  const { home, store } = testStore(t);
+both("transient failures retry after their back-off until max attempts, then fail", async (t, e) => {
+  const { home, store } = await e.open(t);
   const starts: number[] = [];
   const p = platform(async () => {
     starts.push(Date.now());
@@ -117,27 +121,30 @@ test("transient failures retry after their back-off until max attempts, then fai
   assert.equal(p.closed, 1, "the platform is closed when the runner stops");
 });
 
-test("a dead session holds the account: one request, the other tasks wait, other accounts go on", async (t) => {
-  const { home, store } = testStore(t);
-  const calls: string[] = [];
-  const p = platform(async (snap) => {
-    calls.push(snap.account);
-    if (snap.account === "a") throw new TaskFailure("session_expired", "check session", "401 请求需要登录");
-    return { url: "u", articleId: String(snap.id) };
-  });
-  const ids = await enqueueIds(store, [task(), task(), task(), task({ account: "b" })]);
-  const { r, events } = runner(store, home, p);
-  const summary = await r.run({ only: ids });
-  assert.deepEqual(calls.filter((a) => a === "a").length, 1, "account a was asked once");
-  assert.deepEqual(summary.succeeded, [ids[3]]);
-  assert.deepEqual(summary.held, [ids[0]]);
-  for (const id of ids.slice(0, 3)) assert.equal((await store.tasks.get(id))!.status, "queued");
-  assert.equal((await store.tasks.get(ids[0]!))!.attempts, 0, "not the task's fault: attempt refunded");
-  assert.ok(events.some((e) => e.type === "held" && e.fix === "topn login fake --account a"));
-});
+both(
+  "a dead session holds the account: one request, the other tasks wait, other accounts go on",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const calls: string[] = [];
+    const p = platform(async (snap) => {
+      calls.push(snap.account);
+      if (snap.account === "a") throw new TaskFailure("session_expired", "check session", "401 请求需要登录");
+      return { url: "u", articleId: String(snap.id) };
+    });
+    const ids = await enqueueIds(store, [task(), task(), task(), task({ account: "b" })]);
+    const { r, events } = runner(store, home, p);
+    const summary = await r.run({ only: ids });
+    assert.deepEqual(calls.filter((a) => a === "a").length, 1, "account a was asked once");
+    assert.deepEqual(summary.succeeded, [ids[3]]);
+    assert.deepEqual(summary.held, [ids[0]]);
+    for (const id of ids.slice(0, 3)) assert.equal((await store.tasks.get(id))!.status, "queued");
+    assert.equal((await store.tasks.get(ids[0]!))!.attempts, 0, "not the task's fault: attempt refunded");
+    assert.ok(events.some((e) => e.type === "held" && e.fix === "topn login fake --account a"));
+  },
+);
 
-test("an unexpected exception is an internal failure, not a crash of the runner", async (t) => {
-  const { home, store } = testStore(t);
+both("an unexpected exception is an internal failure, not a crash of the runner", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async () => {
     throw new TypeError("x is undefined");
   });
@@ -147,8 +154,8 @@ test("an unexpected exception is an internal failure, not a crash of the runner"
   assert.equal((await store.tasks.get(id!))!.errorKind, "internal");
 });
 
-test("run --once leaves retries for later and reports them", async (t) => {
-  const { home, store } = testStore(t);
+both("run --once leaves retries for later and reports them", async (t, e) => {
+  const { home, store } = await e.open(t);
   const p = platform(async () => {
     throw new TaskFailure("transient", "publish", "reset");
   });
@@ -159,8 +166,8 @@ test("run --once leaves retries for later and reports them", async (t) => {
   assert.equal((await store.tasks.get(id!))!.status, "queued");
 });
 
-test("checkpoints are committed before the next step and survive into the next attempt", async (t) => {
-  const { home, store } = testStore(t);
+both("checkpoints are committed before the next step and survive into the next attempt", async (t, e) => {
+  const { home, store } = await e.open(t);
   const seen: (string | null)[] = [];
   const p = platform(async (snap, ctx) => {
     seen.push(snap.draftId);
@@ -183,8 +190,8 @@ test("checkpoints are committed before the next step and survive into the next a
   assert.equal((await store.tasks.get(id!))!.url, "https://x/p/9000000000000000001");
 });
 
-test("one account runs one job at a time; two accounts run in parallel", async (t) => {
-  const { home, store } = testStore(t);
+both("one account runs one job at a time; two accounts run in parallel", async (t, e) => {
+  const { home, store } = await e.open(t);
   const running = new Map<string, number>();
   let maxPerAccount = 0;
   let maxTotal = 0;
@@ -210,22 +217,25 @@ test("one account runs one job at a time; two accounts run in parallel", async (
   assert.equal(maxTotal, 2);
 });
 
-test("a busy account costs about one claim per task: the runner sleeps until the account is free", async (t) => {
-  const { home, store } = testStore(t);
-  const p = platform(async (snap) => {
-    await new Promise((r) => setTimeout(r, 300));
-    return { url: "u", articleId: String(snap.id) };
-  });
-  const ids = await enqueueIds(store, [task(), task(), task()]);
-  // A short poll would have woken the old runner every 10 ms and tried to claim each time.
-  const { r } = runner(store, home, p, { concurrency: 3, pollMs: 10 });
-  const summary = await r.run({ only: ids });
-  assert.equal(summary.succeeded.length, 3);
-  assert.ok(r.stats.claimAttempts <= 2 * ids.length, `${r.stats.claimAttempts} claim attempts for 3 tasks`);
-});
+both(
+  "a busy account costs about one claim per task: the runner sleeps until the account is free",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const p = platform(async (snap) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return { url: "u", articleId: String(snap.id) };
+    });
+    const ids = await enqueueIds(store, [task(), task(), task()]);
+    // A short poll would have woken the old runner every 10 ms and tried to claim each time.
+    const { r } = runner(store, home, p, { concurrency: 3, pollMs: 10 });
+    const summary = await r.run({ only: ids });
+    assert.equal(summary.succeeded.length, 3);
+    assert.ok(r.stats.claimAttempts <= 2 * ids.length, `${r.stats.claimAttempts} claim attempts for 3 tasks`);
+  },
+);
 
-test("stop(): running jobs finish within the grace period", async (t) => {
-  const { home, store } = testStore(t);
+both("stop(): running jobs finish within the grace period", async (t, e) => {
+  const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
   const p = platform(async () => {
     release();
@@ -243,37 +253,76 @@ test("stop(): running jobs finish within the grace period", async (t) => {
   assert.equal(summary.interrupted, true);
 });
 
-test("stop(): jobs still running after the grace period are aborted and handed back, attempt refunded", async (t) => {
-  const { home, store } = testStore(t);
-  const { started, release } = jobStarted();
-  let abortedWith: unknown;
-  const p = platform(
-    (_snap, ctx) =>
-      new Promise((_res, rej) => {
-        release();
-        ctx.signal.addEventListener("abort", () => {
-          abortedWith = ctx.signal.reason;
-          rej(ctx.signal.reason);
-        });
-      }),
-  );
-  const [id] = await enqueueIds(store, [task()]);
-  const { r, events } = runner(store, home, p);
-  const done = r.run();
-  await started;
-  await r.stop(50);
-  const summary = await done;
-  assert.deepEqual(summary.handedBack, [id]);
-  assert.ok(abortedWith instanceof TaskFailure);
-  const back = (await store.tasks.get(id!))!;
-  assert.equal(back.status, "queued");
-  assert.equal(back.attempts, 0);
-  assert.match((await store.tasks.events(id!)).at(-1)!.message, /handed back/);
-  assert.ok(events.some((e) => e.type === "handed-back"));
-});
+both(
+  "stop(): jobs still running after the grace period are aborted and handed back, attempt refunded",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const { started, release } = jobStarted();
+    let abortedWith: unknown;
+    const p = platform(
+      (_snap, ctx) =>
+        new Promise((_res, rej) => {
+          release();
+          ctx.signal.addEventListener("abort", () => {
+            abortedWith = ctx.signal.reason;
+            rej(ctx.signal.reason);
+          });
+        }),
+    );
+    const [id] = await enqueueIds(store, [task()]);
+    const { r, events } = runner(store, home, p);
+    const done = r.run();
+    await started;
+    await r.stop(50);
+    const summary = await done;
+    assert.deepEqual(summary.handedBack, [id]);
+    assert.ok(abortedWith instanceof TaskFailure);
+    const back = (await store.tasks.get(id!))!;
+    assert.equal(back.status, "queued");
+    assert.equal(back.attempts, 0);
+    assert.match((await store.tasks.events(id!)).at(-1)!.message, /handed back/);
+    assert.ok(events.some((e) => e.type === "handed-back"));
+  },
+);
 
-test("a job whose lease was taken over sends no further request and records nothing", async (t) => {
-  const { home, store } = testStore(t);
+both(
+  "run() returns only after the hand-back is written: a caller that closes the store then loses nothing",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const { started, release } = jobStarted();
+    const p = platform(
+      (_snap, ctx) =>
+        new Promise((_res, rej) => {
+          release();
+          ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason));
+        }),
+    );
+    const [id] = await enqueueIds(store, [task()]);
+    // A slow hand-back write (a remote database): the aborted job ends long before it is recorded.
+    const tasks = new Proxy(store.tasks, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        if (prop !== "requeue") return value.bind(target);
+        return async (...args: unknown[]) => {
+          await new Promise((r) => setTimeout(r, 200));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { r } = runner({ ...store, tasks }, home, p, { tasks });
+    const done = r.run();
+    await started;
+    // As the signal handler does: stop without waiting for it; the caller waits for run() alone.
+    void r.stop(0);
+    const summary = await done;
+    assert.deepEqual(summary.handedBack, [id]);
+    assert.equal((await store.tasks.get(id!))!.status, "queued", "written before run() returned");
+  },
+);
+
+both("a job whose lease was taken over sends no further request and records nothing", async (t, e) => {
+  const { home, store } = await e.open(t);
   const { started, release } = jobStarted();
   let gate!: () => void;
   const proceed = new Promise<void>((r) => {
@@ -329,81 +378,90 @@ function refusing(inner: TaskStore, method: keyof TaskStore, failOn: (n: number)
 }
 
 for (const method of ["heartbeat", "checkpoint", "succeed", "requeue", "fail"] as const) {
-  test(`a database that refuses one ${method} write: the task still ends right, and it is said`, async (t) => {
-    const { home, store } = testStore(t);
-    let published = 0;
-    let attempts = 0;
-    const p = platform(async (_snap, ctx) => {
-      attempts++;
-      if (method === "requeue" && attempts === 1) throw new TaskFailure("transient", "publish", "502");
-      if (method === "fail") throw new TaskFailure("rejected", "publish", "banned word");
-      await ctx.checkpoint({ checkpoint: "draft_created", draftId: "42" });
-      await new Promise((r) => setTimeout(r, 120)); // a heartbeat or two
-      await ctx.ensureLease();
-      published++;
-      return { url: "https://x/p/42", articleId: "42" };
-    });
-    const [id] = await enqueueIds(store, [task()]);
-    const tasks = refusing(store.tasks, method, (n) => n === 1);
-    const { r, events } = runner({ ...store, tasks }, home, p, { tasks, leaseMs: 150 });
-    const summary = await r.run({ only: [id!] });
-    const final = (await store.tasks.get(id!))!;
-    if (method === "fail") {
-      assert.deepEqual(summary.failed, [id]);
-      assert.equal(final.status, "failed");
-      assert.equal(final.errorKind, "rejected");
-    } else {
-      assert.deepEqual(summary.succeeded, [id]);
-      assert.equal(final.status, "succeeded");
-      assert.equal(published, 1, "published once");
-    }
-    if (method !== "checkpoint")
-      assert.ok(
-        events.some((e) => e.type === "store-trouble"),
-        "the refusal was said",
-      );
-    else assert.equal(final.attempts, 2, "the refused checkpoint cost one attempt, then the task went on");
-  });
+  both(
+    `a database that refuses one ${method} write: the task still ends right, and it is said`,
+    async (t, e) => {
+      const { home, store } = await e.open(t);
+      let published = 0;
+      let attempts = 0;
+      const p = platform(async (_snap, ctx) => {
+        attempts++;
+        if (method === "requeue" && attempts === 1) throw new TaskFailure("transient", "publish", "502");
+        if (method === "fail") throw new TaskFailure("rejected", "publish", "banned word");
+        await ctx.checkpoint({ checkpoint: "draft_created", draftId: "42" });
+        await new Promise((r) => setTimeout(r, 120)); // a heartbeat or two
+        await ctx.ensureLease();
+        published++;
+        return { url: "https://x/p/42", articleId: "42" };
+      });
+      const [id] = await enqueueIds(store, [task()]);
+      const tasks = refusing(store.tasks, method, (n) => n === 1);
+      const { r, events } = runner({ ...store, tasks }, home, p, { tasks, leaseMs: 150 });
+      const summary = await r.run({ only: [id!] });
+      const final = (await store.tasks.get(id!))!;
+      if (method === "fail") {
+        assert.deepEqual(summary.failed, [id]);
+        assert.equal(final.status, "failed");
+        assert.equal(final.errorKind, "rejected");
+      } else {
+        assert.deepEqual(summary.succeeded, [id]);
+        assert.equal(final.status, "succeeded");
+        assert.equal(published, 1, "published once");
+      }
+      if (method !== "checkpoint")
+        assert.ok(
+          events.some((e) => e.type === "store-trouble"),
+          "the refusal was said",
+        );
+      else assert.equal(final.attempts, 2, "the refused checkpoint cost one attempt, then the task went on");
+    },
+  );
 }
 
-test("an outcome the database never takes: the runner stops, says which task, and the next run settles it", async (t) => {
-  const { home, store } = testStore(t);
-  const calls: (string | null)[] = [];
-  const p = platform(async (snap, ctx) => {
-    calls.push(snap.checkpoint);
-    // Like Zhihu's flow: a task that reached "publishing" reads the article back instead of publishing again.
-    if (snap.checkpoint === "publishing") return { url: "https://x/p/9", articleId: "9" };
-    await ctx.checkpoint({ checkpoint: "publishing", draftId: "9" });
-    return { url: "https://x/p/9", articleId: "9" };
-  });
-  const [id, next] = await enqueueIds(store, [task(), task()]);
-  const tasks = refusing(store.tasks, "succeed", () => true);
-  const first = runner({ ...store, tasks }, home, p, { tasks, outcomeRetryMs: 300, leaseMs: 200 });
-  const summary = await first.r.run({ once: true });
-  assert.deepEqual(
-    summary.unrecorded.map((u) => u.id),
-    [id],
-  );
-  assert.match(summary.unrecorded[0]!.error, /disk I\/O error/);
-  assert.equal((await store.tasks.get(id!))!.status, "running", "not recorded as failed");
-  assert.equal((await store.tasks.get(next!))!.status, "queued", "nothing else started");
-  // The next run (its lease expired) reads the article back and records the success.
-  await new Promise((r) => setTimeout(r, 250));
-  const second = runner(store, home, p, { leaseMs: 200 });
-  const after = await second.r.run({ once: true });
-  assert.deepEqual(after.succeeded.sort(), [id, next]);
-  assert.deepEqual(calls, [null, "publishing", null]);
-});
+both(
+  "an outcome the database never takes: the runner stops, says which task, and the next run settles it",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const calls: (string | null)[] = [];
+    const p = platform(async (snap, ctx) => {
+      calls.push(snap.checkpoint);
+      // Like Zhihu's flow: a task that reached "publishing" reads the article back instead of publishing again.
+      if (snap.checkpoint === "publishing") return { url: "https://x/p/9", articleId: "9" };
+      await ctx.checkpoint({ checkpoint: "publishing", draftId: "9" });
+      return { url: "https://x/p/9", articleId: "9" };
+    });
+    const [id, next] = await enqueueIds(store, [task(), task()]);
+    const tasks = refusing(store.tasks, "succeed", () => true);
+    const first = runner({ ...store, tasks }, home, p, { tasks, outcomeRetryMs: 300, leaseMs: 200 });
+    const summary = await first.r.run({ once: true });
+    assert.deepEqual(
+      summary.unrecorded.map((u) => u.id),
+      [id],
+    );
+    assert.match(summary.unrecorded[0]!.error, /disk I\/O error/);
+    assert.equal((await store.tasks.get(id!))!.status, "running", "not recorded as failed");
+    assert.equal((await store.tasks.get(next!))!.status, "queued", "nothing else started");
+    // The next run (its lease expired) reads the article back and records the success.
+    await new Promise((r) => setTimeout(r, 250));
+    const second = runner(store, home, p, { leaseMs: 200 });
+    const after = await second.r.run({ once: true });
+    assert.deepEqual(after.succeeded.sort(), [id, next]);
+    assert.deepEqual(calls, [null, "publishing", null]);
+  },
+);
 
-test("a listener that throws stops the runner with that error instead of killing the process", async (t) => {
-  const { home, store } = testStore(t);
-  const p = platform(async () => ({ url: "u", articleId: "1" }));
-  const [id] = await enqueueIds(store, [task()]);
-  const { r } = runner(store, home, p, {
-    onEvent: (e) => {
-      if (e.type === "succeeded") throw new Error("printer broke");
-    },
-  });
-  await assert.rejects(r.run({ only: [id!] }), /printer broke/);
-  assert.equal((await store.tasks.get(id!))!.status, "succeeded");
-});
+both(
+  "a listener that throws stops the runner with that error instead of killing the process",
+  async (t, e) => {
+    const { home, store } = await e.open(t);
+    const p = platform(async () => ({ url: "u", articleId: "1" }));
+    const [id] = await enqueueIds(store, [task()]);
+    const { r } = runner(store, home, p, {
+      onEvent: (e) => {
+        if (e.type === "succeeded") throw new Error("printer broke");
+      },
+    });
+    await assert.rejects(r.run({ only: [id!] }), /printer broke/);
+    assert.equal((await store.tasks.get(id!))!.status, "succeeded");
+  },
+);

@@ -109,6 +109,7 @@ test("`topn tasks` computes holds only when it lists a queued task", async (t) =
   const out: string[] = [];
   const ctx: Context = {
     env: { TOPN_HOME: home },
+    databaseUrl: undefined,
     cwd: home,
     debug: false,
     out: (line) => void out.push(line),

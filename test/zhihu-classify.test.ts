@@ -73,7 +73,9 @@ test("the failure table", () => {
   assert.equal(limited?.retryAfterMs, 7000);
 
   const expired = classify(answer(401, { error: { code: 100, message: "请求需要登录" } }), c);
-  assert.match(expired?.message ?? "", /topn login zhihu --account work/);
+  assert.match(expired?.message ?? "", /session of account work has expired .*请求需要登录/);
+  // The fix is a hint, so an account's pause (message as reason, its own fix) does not say it twice.
+  assert.equal(expired?.hint, "log in again: topn login zhihu --account work");
 });
 
 test("OSS V1 signature over the headers Zhihu's uploader sends", () => {

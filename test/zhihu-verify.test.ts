@@ -65,7 +65,8 @@ test("ours (published or draft), another account's, unknown, deleted; nothing wr
     return (
       e instanceof TaskFailure &&
       e.kind === "session_expired" &&
-      /topn login zhihu --account work/.test(e.message)
+      /has expired/.test(e.message) &&
+      /topn login zhihu --account work/.test(e.hint ?? "")
     );
   });
   await assert.rejects(verify(mine, "nobody"), (e: unknown) => {

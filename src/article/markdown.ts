@@ -7,6 +7,7 @@ import { emojiShortcodes, zhihuEmojiPlugin } from "./emoji.js";
 import { htmlPlugin } from "./html.js";
 import { mathPlugin } from "./math.js";
 import { textPlugin } from "./text.js";
+import { wikiLinkPlugin } from "./wikilinks.js";
 
 // @types/markdown-it-footnote is typed against the CommonJS flavour of markdown-it's types.
 const footnote = footnotePlugin as unknown as PluginSimple;
@@ -25,7 +26,8 @@ export function markdown(opts: { emoji?: boolean } = {}): MarkdownIt {
     // typographer off so quotes and dashes stay as written.
     md = new MarkdownIt("default", { html: true, linkify: true, typographer: false })
       .use(footnote)
-      .use(mathPlugin);
+      .use(mathPlugin)
+      .use(wikiLinkPlugin);
     if (emoji) md.use(emojiShortcodes);
     md.use(htmlPlugin).use(textPlugin).use(zhihuEmojiPlugin);
     shared.set(emoji, md);

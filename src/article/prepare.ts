@@ -18,6 +18,7 @@ import { markdown } from "./markdown.js";
 import { headingTitle, type RenderResult, renderMarkdown } from "./render.js";
 import { readSource } from "./source.js";
 import type { ArticleSettings, ImageAsset, PreparedArticle } from "./types.js";
+import type { WikiResolver } from "./wikilinks.js";
 
 export const MAX_TITLE_CHARS = 100;
 
@@ -35,26 +36,44 @@ export interface PrepareOptions {
   diagrams?: DiagramRenderer;
   /** Environment for that browser (TOPN_BROWSER). */
   env?: NodeJS.ProcessEnv;
+  /** Finds the Zhihu article of a note named by a wiki link; without one, wiki links stay text. */
+  wikiLinks?: WikiResolver;
 }
+
+/** A task keeps the addresses its wiki links had when it was queued, so the job renders the same HTML. */
+const linksResolver =
+  (links: Readonly<Record<string, string>>): WikiResolver =>
+  (note) => {
+    const url = links[note];
+    return url === undefined ? { reason: "had no Zhihu article when the file was queued" } : { url };
+  };
 
 /** The options of `publish`/`preview` that change the HTML, as kept in a task's state for the job. */
 export function articleOptionsState(
-  opts: Pick<PrepareOptions, "emoji" | "captions">,
+  opts: Pick<PrepareOptions, "emoji" | "captions"> & { links?: Readonly<Record<string, string>> },
 ): Record<string, unknown> {
-  const render: Record<string, boolean> = {};
+  const render: Record<string, unknown> = {};
   if (opts.emoji === true) render.emoji = true;
   if (opts.captions === false) render.captions = false;
+  if (opts.links && Object.keys(opts.links).length > 0) render.links = { ...opts.links };
   return Object.keys(render).length > 0 ? { render } : {};
 }
 
 /** The inverse of articleOptionsState. */
 export function articleOptionsFrom(
   state: Readonly<Record<string, unknown>>,
-): Pick<PrepareOptions, "emoji" | "captions"> {
-  const render = (state.render ?? {}) as { emoji?: unknown; captions?: unknown };
+): Pick<PrepareOptions, "emoji" | "captions" | "wikiLinks"> {
+  const render = (state.render ?? {}) as { emoji?: unknown; captions?: unknown; links?: unknown };
+  const links =
+    typeof render.links === "object" && render.links !== null
+      ? Object.fromEntries(
+          Object.entries(render.links).filter((e): e is [string, string] => typeof e[1] === "string"),
+        )
+      : {};
   return {
     ...(render.emoji === true ? { emoji: true } : {}),
     ...(render.captions === false ? { captions: false } : {}),
+    ...(Object.keys(links).length > 0 ? { wikiLinks: linksResolver(links) } : {}),
   };
 }
 
@@ -103,6 +122,7 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
   // A first pass with placeholder images finds exactly the images and diagrams the renderer will place, with
   // their lines, in the order they appear.
   const refs: ImageRef[] = [];
+  const links: Record<string, string> = {};
   const diagrams = new Map<string, { lang: DiagramLang; source: string; line: number }>();
   const order: string[] = [];
   const placeholder: ImageAsset = {
@@ -133,6 +153,13 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
       return placeholder;
     },
     imageSrc: () => "",
+    wikiLink: (note) => {
+      const target = opts.wikiLinks?.(note) ?? {
+        reason: "is not resolved here (topn sync and topn publish link notes to their Zhihu articles)",
+      };
+      if ("url" in target) links[note] = target.url;
+      return target;
+    },
   });
   if (dry.html.trim() === "") {
     throw new UsageError(
@@ -192,6 +219,7 @@ export async function prepareArticle(file: string, opts: PrepareOptions = {}): P
     titleFrom,
     imageIds,
     diagramIds,
+    links,
     settings,
   };
   if (fm.column !== undefined) prepared.column = fm.column;
@@ -228,6 +256,7 @@ export function renderArticleParts(
     },
     diagram: (lang, source) => byId.get(a.diagramIds[diagramKey(lang, source)] ?? ""),
     imageSrc,
+    wikiLink: linksResolver(a.links),
   });
 }
 

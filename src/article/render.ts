@@ -22,6 +22,7 @@ import { type DiagramLang, diagramLang } from "./diagrams.js";
 import { markdown, notesOf } from "./markdown.js";
 import { buildTree, type Node, walk } from "./tree.js";
 import type { ImageAsset } from "./types.js";
+import type { WikiLinkMeta, WikiResolver } from "./wikilinks.js";
 
 export interface RenderOptions {
   /** The file as named in messages. */
@@ -40,6 +41,8 @@ export interface RenderOptions {
   captions?: boolean;
   /** `:smile:` shortcodes (default false). */
   emoji?: boolean;
+  /** The Zhihu article of a note named by a wiki link (`[[Note]]`); without one, every such link is text. */
+  wikiLink?: WikiResolver;
 }
 
 export interface Reference {
@@ -160,6 +163,10 @@ function plain(children: readonly Token[], numbers?: (t: Token) => number): Plai
       case "link_open":
         out.dropped.add("link");
         if (out.url === "") out.url = t.attrGet("href") ?? "";
+        break;
+      case "wikilink":
+        if (!(t.meta as WikiLinkMeta).embed) out.dropped.add("link");
+        out.text += t.content;
         break;
       case "footnote_ref":
         out.dropped.add("footnote");
@@ -530,6 +537,9 @@ class Renderer {
         case "math_inline":
           flow.text(equation(t.content, false));
           break;
+        case "wikilink":
+          flow.text(this.wikiLink(t, line));
+          break;
         case "footnote_ref": {
           const n = this.numero(t);
           const ref = this.refs.get(n - 1) ?? { numero: n, text: "", url: "" };
@@ -544,6 +554,26 @@ class Renderer {
       }
     });
     return flow.finish();
+  }
+
+  /** A link to the note's Zhihu article, or its text when there is none (with the reason as a warning). */
+  private wikiLink(t: Token, line: number): string {
+    const meta = t.meta as WikiLinkMeta;
+    const text = escapeHtml(t.content);
+    if (meta.embed) {
+      this.warn(line, `Obsidian embed ${meta.raw} is not supported on Zhihu: shown as written`);
+      return text;
+    }
+    if (meta.note === "") {
+      this.warn(line, `wiki link ${meta.raw} points into this article; Zhihu has no anchors: shown as text`);
+      return text;
+    }
+    const target = this.opts.wikiLink?.(meta.note) ?? {
+      reason: "is not resolved here (topn sync and topn publish link notes to their Zhihu articles)",
+    };
+    if ("url" in target) return `<a href="${escapeHtml(target.url)}">${text}</a>`;
+    this.warn(line, `wiki link ${meta.raw} ${target.reason}: shown as plain text`);
+    return text;
   }
 
   private figure(t: Token, line: number): string {

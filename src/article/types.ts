@@ -74,5 +74,7 @@ export interface PreparedArticle {
   imageIds: Record<string, string>;
   /** diagramKey(lang, source) → ImageAsset.id of its PNG; a diagram that failed to render is absent. */
   diagramIds: Record<string, string>;
+  /** Note named by a wiki link (`[[Note]]`) → its Zhihu article's URL, for those that have one. */
+  links: Record<string, string>;
   settings: ArticleSettings;
 }

@@ -36,6 +36,18 @@ export async function openPage(from: Browser | BrowserContext): Promise<Page> {
   return page;
 }
 
+/**
+ * Closes `target` (a context or the browser) after its pages. A page's identity lives in its debugging
+ * session; closing the context or the browser first detaches that session while the page may still be
+ * fetching on its own (a favicon after the last navigation), and such a late request goes out as the
+ * headless browser. Closing the page first cancels what it still had under way.
+ */
+export async function closeWithPages(target: Browser | BrowserContext): Promise<void> {
+  const pages = await target.pages().catch(() => []);
+  await Promise.all(pages.map((p) => p.close().catch(() => {})));
+  await target.close();
+}
+
 /** Gives an existing page (one the browser opened by itself) the identity, before it navigates anywhere. */
 export async function presentAsInstalled(page: Page): Promise<void> {
   await present(page, await browserIdentity(page.browser()));

@@ -3,7 +3,7 @@
 // ~270 ms, a page ~150 ms) and closed after a quiet spell, since each one costs ~60 MB.
 
 import type { Browser, BrowserContext, CookieParam, Page } from "puppeteer-core";
-import { openPage } from "./identity.js";
+import { closeWithPages, openPage } from "./identity.js";
 import { launchBrowser } from "./launch.js";
 
 export interface PoolOptions {
@@ -97,7 +97,7 @@ export class BrowserPool {
     const entry = await pending.catch(() => null);
     if (!entry) return;
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
-    await entry.context.close().catch(() => {});
+    await closeWithPages(entry.context).catch(() => {});
   }
 
   /**
@@ -129,7 +129,7 @@ export class BrowserPool {
     this.browser = null;
     if (browser) {
       const done = browser
-        .then((b) => (b.connected ? b.close() : undefined))
+        .then((b) => (b.connected ? closeWithPages(b) : undefined))
         .catch(() => {})
         .finally(() => this.closing.delete(done));
       this.closing.add(done);

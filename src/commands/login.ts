@@ -8,12 +8,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Context } from "../context.js";
-import { FileCredentialStore } from "../credentials/file.js";
-import { type CredentialStore, openCredentialStore } from "../credentials/index.js";
-import { EXIT, problemLine, UsageError } from "../errors.js";
+import { EXIT, LoginError, problemLine, UsageError } from "../errors.js";
+import { expiryPhrase } from "../notify/alert.js";
 import { machineName } from "../owner.js";
+import type { LoginMethod, LoginOutcome } from "../platform.js";
+import { expiresSoon } from "../runner/health.js";
 import { abortOnSignals } from "../runner/signals.js";
-import type { LoginResult } from "../zhihu/login.js";
+import { formatTime } from "../ui/format.js";
+import { openPlatform, sessionsOf } from "./platform-access.js";
 
 export interface LoginOptions {
   account?: string;
@@ -23,82 +25,81 @@ export interface LoginOptions {
   timeout?: number;
 }
 
-const PLATFORM = "zhihu";
 /** A cookie export is a few KB; anything far larger is the wrong file. */
 const MAX_EXPORT_BYTES = 1 << 20;
 
-export async function login(ctx: Context, platform: string, opts: LoginOptions): Promise<number> {
-  requireZhihu(platform, "login");
+export async function login(ctx: Context, platformName: string, opts: LoginOptions): Promise<number> {
   const account = checkAccountName(opts.account ?? "default");
   if (opts.qr && opts.cookies !== undefined) {
     throw new UsageError("--qr and --cookies cannot be used together", "pick one way to log in");
   }
   // Opened before the person spends a minute signing in: a broken data folder or keychain is said now.
   const store = await ctx.store();
-  const creds = await openCredentials(ctx);
-  const text = opts.cookies === undefined ? undefined : await readExport(ctx, opts.cookies);
-
-  const flows = await import("../zhihu/login.js");
-  const interrupt = abortOnSignals();
-  const base = {
-    env: ctx.env,
-    print: (line: string) => ctx.out(line),
-    signal: interrupt.signal,
-    ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout * 1000 }),
-  };
-  let result: LoginResult;
+  const open = await openPlatform(ctx, platformName);
   try {
-    if (text !== undefined)
-      result = await (await import("../zhihu/login-cookies.js")).importCookies({ ...base, text });
-    else if (opts.qr) result = await (await import("../zhihu/login-qr.js")).qrLogin(base);
-    else result = await flows.browserLogin(base);
-  } catch (e) {
-    if (!(e instanceof flows.LoginError)) throw e;
-    ctx.err(problemLine(e));
-    return e.kind === "interrupted" ? EXIT.interrupted : EXIT.taskFailed;
+    const platform = open.module.name;
+    const sessions = sessionsOf(open, "login");
+    const place = await sessions.place(account);
+    const method: LoginMethod =
+      opts.cookies !== undefined
+        ? { kind: "cookies", text: await readExport(ctx, opts.cookies) }
+        : opts.qr
+          ? { kind: "qr" }
+          : { kind: "browser" };
+
+    const interrupt = abortOnSignals();
+    let outcome: LoginOutcome;
+    try {
+      outcome = await sessions.login({
+        account,
+        method,
+        print: (line) => ctx.out(line),
+        signal: interrupt.signal,
+        ...(opts.timeout === undefined ? {} : { timeoutMs: opts.timeout * 1000 }),
+      });
+    } catch (e) {
+      if (!(e instanceof LoginError)) throw e;
+      ctx.err(problemLine(e));
+      return e.kind === "interrupted" ? EXIT.interrupted : EXIT.taskFailed;
+    } finally {
+      interrupt.dispose();
+    }
+
+    const { user } = outcome;
+    const previous = await store.accounts.get(platform, account);
+    // The platform saved the session before answering: the row never points at a session that was not saved.
+    await store.accounts.login({
+      platform,
+      name: account,
+      displayName: user.name,
+      uid: user.uid,
+      urlToken: user.urlToken,
+      sessionExpiresAt: outcome.expiresAt,
+    });
+    await store.accounts.setHost(machineName(ctx.env), platform, account, true);
+    if (previous?.uid && user.uid && previous.uid !== user.uid) {
+      ctx.warn(
+        `account "${account}" was ${open.module.label} user ${previous.displayName ?? previous.uid}; it is now ${user.name}`,
+      );
+    }
+    ctx.out(`logged in as ${user.name} (account ${account})`);
+    const readable = place.store === "file" ? " (readable only by you)" : "";
+    ctx.out(`session saved in ${place.where}${readable}`);
+    if (previous?.pause) {
+      ctx.out(
+        `account ${account} resumed; it was paused since ${formatTime(previous.pause.at)} — ${previous.pause.reason}`,
+      );
+    }
+    const now = await store.tasks.now();
+    if (outcome.expiresAt !== null && expiresSoon(outcome.expiresAt, now)) {
+      ctx.warn(
+        `this session ${expiryPhrase(outcome.expiresAt, now)} by its cookies; log in again before then`,
+      );
+    }
+    return 0;
   } finally {
-    interrupt.dispose();
+    await open.platform.close();
   }
-
-  const { me, cookies } = result;
-  const previous = await store.accounts.get(PLATFORM, account);
-  // The secret first: an account row must never point at a session that was not saved.
-  await creds.set(PLATFORM, account, { cookies, savedAt: new Date().toISOString() });
-  await store.accounts.login({
-    platform: PLATFORM,
-    name: account,
-    displayName: me.name,
-    uid: me.uid || null,
-    urlToken: me.urlToken || null,
-    sessionExpiresAt: null,
-  });
-  await store.accounts.setHost(machineName(ctx.env), PLATFORM, account, true);
-  if (previous?.uid && me.uid && previous.uid !== me.uid) {
-    ctx.warn(
-      `account "${account}" was Zhihu user ${previous.displayName ?? previous.uid}; it is now ${me.name}`,
-    );
-  }
-  ctx.out(`logged in as ${me.name} (account ${account})`);
-  const readable = creds.kind === "file" ? " (readable only by you)" : "";
-  ctx.out(`session saved in ${sessionLocation(creds, account)}${readable}`);
-  return 0;
-}
-
-export function requireZhihu(platform: string, command: string): void {
-  if (platform !== PLATFORM) {
-    throw new UsageError(`unknown platform "${platform}"`, `topn ${command} knows: ${PLATFORM}`);
-  }
-}
-
-export function openCredentials(ctx: Context): Promise<CredentialStore> {
-  return openCredentialStore({ home: ctx.home(), env: ctx.env, warn: (m) => ctx.warn(m) });
-}
-
-/** Where an account's session is kept: "the OS keychain (topn:zhihu)", or the file's path. */
-export function sessionLocation(creds: CredentialStore, account: string): string {
-  return creds instanceof FileCredentialStore
-    ? creds.pathOf(PLATFORM, account)
-    : `the OS keychain (topn:${PLATFORM})`;
 }
 
 function checkAccountName(name: string): string {

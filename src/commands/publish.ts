@@ -1,7 +1,8 @@
 import { loadConfig } from "../config.js";
 import type { Context } from "../context.js";
-import { ExitCode, problemLine, UsageError } from "../errors.js";
+import { EXIT, ExitCode, problemLine, UsageError } from "../errors.js";
 import { type PlannedFile, planFiles } from "../plan/plan.js";
+import { wikiLinksNear } from "../plan/wikilinks.js";
 import { loadPlatform } from "../platforms.js";
 import { EnqueueConflict, type Task } from "../store/types.js";
 import { formatTime, taskJson } from "../ui/format.js";
@@ -10,6 +11,8 @@ import { parseWhen } from "../ui/when.js";
 import { chooseAccount } from "./account-choice.js";
 import { drive } from "./drive.js";
 import { expandFiles } from "./files.js";
+import { holdsFor } from "./held.js";
+import { precheckScheduled } from "./precheck.js";
 
 export interface PublishOptions {
   account?: string;
@@ -44,6 +47,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   const config = loadConfig(ctx.home(), ctx.env);
   const start = at ?? Date.now();
 
+  const links = await wikiLinksNear(files, { store, platform: module.name, account, cwd: ctx.cwd });
   const plan = await planFiles(files, {
     cwd: ctx.cwd,
     home: ctx.home(),
@@ -60,6 +64,7 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     maxAttempts: opts.maxAttempts,
     render: { emoji: opts.emoji, captions: opts.captions },
     runAt: (i) => (at === null && (every === 0 || i === 0) ? null : start + i * every),
+    ...(links ? { wikiLinks: (file: string) => links.resolverFor(file) } : {}),
   });
 
   const problems = plan.flatMap((p) => problemOf(p));
@@ -68,12 +73,26 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
     if (plan.length > 1) ctx.err("topn: nothing was enqueued");
     throw new ExitCode(2);
   }
+  const ready = plan.filter((p) => p.kind === "ready");
+  if (at !== null || every > 0) {
+    const refused = await precheckScheduled(
+      ctx,
+      store,
+      module,
+      account,
+      ready.map((p) => ({ display: p.display, topics: p.article.topics, column: p.article.column })),
+    );
+    if (refused.length > 0) {
+      for (const p of refused) ctx.err(problemLine(p));
+      ctx.err("topn: nothing was enqueued");
+      throw new ExitCode(2);
+    }
+  }
   for (const p of plan) {
     if (p.kind === "same") ctx.err(`topn: ${p.display} is the same file as ${p.as}: published once`);
     if (p.kind === "ready") for (const n of p.notes) ctx.err(`topn: ${n}`);
   }
 
-  const ready = plan.filter((p) => p.kind === "ready");
   let outcomes: Awaited<ReturnType<typeof store.tasks.enqueue>>;
   try {
     outcomes = await store.tasks.enqueue(ready.map((p) => p.task));
@@ -142,18 +161,22 @@ export async function publish(ctx: Context, args: string[], opts: PublishOptions
   });
   const final: Task[] = [];
   for (const id of ids) final.push((await store.tasks.get(id))!);
+  const held = await holdsFor(ctx, store);
+  const end = await store.tasks.now();
   if (opts.json) {
     ctx.out(
       JSON.stringify(
-        final.map((t) => taskJson(t)),
+        final.map((t) => taskJson(t, end, held(t))),
         null,
         2,
       ),
     );
   } else {
-    for (const t of final) ctx.out(`task ${t.id}  ${t.status}  ${t.url ?? t.errorMessage ?? ""}`);
+    for (const t of final)
+      ctx.out(`task ${t.id}  ${t.status}  ${held(t)?.line ?? t.url ?? t.errorMessage ?? ""}`);
   }
-  return code;
+  // A task left waiting for a person (paused account, no session) is not a success.
+  return code === EXIT.ok && final.some((t) => t.status === "queued") ? EXIT.taskFailed : code;
 }
 
 function problemOf(p: PlannedFile): UsageError[] {

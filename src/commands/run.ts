@@ -3,7 +3,14 @@ import { drive } from "./drive.js";
 
 export async function runCommand(
   ctx: Context,
-  opts: { once?: boolean; concurrency: number; grace: number; json?: boolean },
+  opts: {
+    once?: boolean;
+    concurrency: number;
+    grace: number;
+    json?: boolean;
+    notify?: string;
+    notifyCmd?: string;
+  },
 ): Promise<number> {
   const store = await ctx.store();
   if (!opts.json) {
@@ -21,6 +28,7 @@ export async function runCommand(
     concurrency: opts.concurrency,
     graceMs: opts.grace * 1000,
     events: opts.json ? "json" : "text",
+    notify: { notify: opts.notify, notifyCmd: opts.notifyCmd },
   });
   if (!opts.json && summary.succeeded.length + summary.failed.length + summary.retrying.length > 0) {
     ctx.out(

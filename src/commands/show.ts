@@ -37,8 +37,11 @@ export async function show(ctx: Context, idText: string, opts: { json?: boolean 
   ctx.out(`  file      ${displayFile(task.file, ctx.cwd)}`);
   ctx.out(`  account   ${task.platform}/${task.account}`);
   ctx.out(`  attempts  ${task.attempts} of ${task.maxAttempts}`);
-  if (status === "scheduled" || status === "queued")
-    ctx.out(`  runs at   ${formatTime(hold?.until ?? task.runAt)}`);
+  if (status === "scheduled" || status === "queued") {
+    const when =
+      hold && hold.until === null ? "once the hold below is lifted" : formatTime(hold?.until ?? task.runAt);
+    ctx.out(`  runs at   ${when}`);
+  }
   if (hold) ctx.out(`  ${hold.line}`);
   if (task.mode === "draft") ctx.out("  mode      save as a draft (not published)");
   if (task.draftId) ctx.out(`  article   ${task.draftId}`);

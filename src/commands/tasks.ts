@@ -9,6 +9,7 @@ import {
   formatTime,
   taskJson,
 } from "../ui/format.js";
+import type { HoldView } from "../ui/holds.js";
 import { renderTable } from "../ui/table.js";
 import { holdsFor } from "./held.js";
 
@@ -63,7 +64,8 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
       fitColumns(displayFile(t.file, ctx.cwd), 28),
       `${t.attempts}/${t.maxAttempts}`,
       formatTime(when),
-      fitColumns(held(t)?.line ?? t.url ?? errorLine(t) ?? "", 60),
+      // A held task's cell keeps its fix whole: it is the part a person acts on.
+      heldCell(held(t)) ?? fitColumns(t.url ?? errorLine(t) ?? "", 60),
     ]);
   }
   ctx.out(renderTable(["ID", "STATUS", "ACCOUNT", "TITLE", "FILE", "TRIES", "WHEN", "RESULT"], rows));
@@ -71,3 +73,5 @@ export async function tasks(ctx: Context, opts: TasksOptions): Promise<number> {
     ctx.out(`(showing the newest ${opts.limit}; --limit 0 shows all)`);
   return 0;
 }
+
+const heldCell = (h: HoldView | null): string | null => (h ? (h.short ?? h.line) : null);

@@ -3,7 +3,7 @@
 import { UsageError } from "../errors.js";
 import { FileCredentialStore } from "./file.js";
 import { KeychainCredentialStore, loadKeyring, probeKeychain } from "./keychain.js";
-import type { CredentialStore } from "./session.js";
+import { type CredentialStore, serviceName } from "./session.js";
 
 export type { CredentialStore, StoredSession } from "./session.js";
 export { serviceName } from "./session.js";
@@ -51,4 +51,11 @@ export async function openCredentialStore(opts: {
     );
   }
   return file;
+}
+
+/** Where an account's session is kept, for the person: the keychain's entry, or the fallback file's path. */
+export function placeOf(store: CredentialStore, platform: string, account: string): string {
+  return store instanceof FileCredentialStore
+    ? store.pathOf(platform, account)
+    : `the OS keychain (${serviceName(platform)})`;
 }

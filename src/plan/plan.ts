@@ -5,7 +5,8 @@
 
 import { articleOptionsState, type PreparedArticle, prepareArticle } from "../article/index.js";
 import { articleDigest } from "../article/digest.js";
-import { UsageError } from "../errors.js";
+import type { WikiResolver } from "../article/wikilinks.js";
+import { TaskFailure, UsageError } from "../errors.js";
 import type { Platform, PlatformModule, PublishMode } from "../platform.js";
 import type { ArticleRecord, NewTask, Store } from "../store/types.js";
 import { displayFile } from "../ui/format.js";
@@ -30,6 +31,8 @@ export interface PlanOptions {
   render: { emoji?: boolean | undefined; captions?: boolean | undefined };
   /** When the i-th ready file runs (null: now). */
   runAt: (index: number, article: PreparedArticle) => number | null;
+  /** The resolver for wiki links (`[[Note]]`) written in a file (by absolute path); none: they stay text. */
+  wikiLinks?: (file: string) => WikiResolver | undefined;
   signal?: AbortSignal;
 }
 
@@ -60,9 +63,11 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
     let article: PreparedArticle;
     let id: FileIdentity;
     try {
+      const wikiLinks = opts.wikiLinks?.(abs);
       article = await prepareArticle(display, {
         cwd: opts.cwd,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(wikiLinks ? { wikiLinks } : {}),
       });
       id = identify(abs);
     } catch (e) {
@@ -138,7 +143,7 @@ export async function planFiles(files: readonly string[], opts: PlanOptions): Pr
         force: opts.force,
         mode: opts.mode,
         writeBack: opts.writeBack,
-        state: articleOptionsState(opts.render),
+        state: articleOptionsState({ ...opts.render, links: article.links }),
       },
     });
   }
@@ -163,7 +168,22 @@ async function verifyNamedArticles(plan: PlannedFile[], opts: PlanOptions): Prom
       platform ??= await opts.platform.create({ home: opts.home, env: opts.env, warn: opts.warn });
       if (!platform.verifyArticle) return;
       const at = `${p.display}:${p.article.zhihuLine ?? 1}`;
-      const owner = await platform.verifyArticle(opts.account, articleId, opts.signal);
+      let owner: Awaited<ReturnType<NonNullable<Platform["verifyArticle"]>>>;
+      try {
+        owner = await platform.verifyArticle(opts.account, articleId, opts.signal);
+      } catch (e) {
+        if (!(e instanceof TaskFailure) && !(e instanceof UsageError)) throw e;
+        // Not knowing whose the article is, topn does not guess: the file waits for the answer.
+        plan[i] = {
+          kind: "invalid",
+          display: p.display,
+          error: new UsageError(
+            `${at}: could not check article ${articleId} with ${opts.platform.label}: ${e.message}`,
+            e.hint ?? "try again in a moment",
+          ),
+        };
+        continue;
+      }
       if (owner.kind === "ours") {
         if (owner.state === "published")
           p.task = { ...p.task, state: { ...p.task.state, updates: articleId } };

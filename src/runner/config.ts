@@ -33,3 +33,8 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): RunnerTuning {
     outcomeRetryMs: num(env, "TOPN_OUTCOME_RETRY_MS", DEFAULT_OUTCOME_RETRY_MS),
   };
 }
+
+/** How old a session check may get in watch mode (a day; TOPN_SESSION_CHECK_MS for tests). */
+export function sessionCheckMsFromEnv(env: NodeJS.ProcessEnv): number {
+  return num(env, "TOPN_SESSION_CHECK_MS", 86_400_000);
+}

@@ -43,7 +43,8 @@ export function decide(
   return { action: "retry", delayMs: Math.max(backoffMs(task.attempts, policy), failure.retryAfterMs ?? 0) };
 }
 
-function pauseFor(f: TaskFailure, t: { platform: string; account: string }): AccountPause {
+/** The pause an account-level failure puts on its account, with the command that lifts it. */
+export function pauseFor(f: TaskFailure, t: { platform: string; account: string }): AccountPause {
   const resume = `topn accounts --resume ${t.account}`;
   switch (f.kind) {
     case "session_expired":
@@ -60,13 +61,15 @@ function pauseFor(f: TaskFailure, t: { platform: string; account: string }): Acc
         fix: `it resumes by itself; to try sooner: ${resume}`,
         forMs: f.retryAfterMs ?? RATE_LIMIT_PAUSE_MS,
       };
-    default:
-      return {
-        kind: f.kind,
-        reason: f.message,
-        fix: `${f.url ? `open ${f.url} as this account, ` : ""}${f.hint ? `${stripThen(f.hint)}, ` : ""}then: ${resume}`,
-        forMs: null,
-      };
+    default: {
+      // "bind a phone number in Zhihu's account settings (https://…), then: topn accounts --resume work"
+      const act = f.hint
+        ? `${stripThen(f.hint)}${f.url ? ` (${f.url})` : ""}`
+        : f.url
+          ? `open ${f.url} as this account`
+          : null;
+      return { kind: f.kind, reason: f.message, fix: act ? `${act}, then: ${resume}` : resume, forMs: null };
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import type { JobContext, Platform, PublishResult, TaskSnapshot } from "../platf
 import { artifactsDir } from "../store/home.js";
 import type { AccountStore, ClaimScope, Lease, PacingDefaults, Task, TaskStore } from "../store/types.js";
 import { DEFAULT_LEASE_MS, DEFAULT_OUTCOME_RETRY_MS, DEFAULT_POLL_MS } from "./config.js";
+import { SessionWatch, type SessionWatchOptions } from "./health.js";
 import { asTaskFailure, DEFAULT_RETRY, decide, type RetryPolicy } from "./policy.js";
 
 export type RunnerEvent =
@@ -20,7 +21,9 @@ export type RunnerEvent =
   | { type: "handed-back"; task: Task }
   | { type: "recovered"; task: Task }
   /** The database refused a write the runner keeps trying (busy, disk full): said once per task and kind. */
-  | { type: "store-trouble"; task?: Task; what: string; error: string };
+  | { type: "store-trouble"; task?: Task; what: string; error: string }
+  /** A foreground run waits for its next task's time (pacing, rate limit, retry back-off). */
+  | { type: "waiting"; until: number };
 
 export interface RunnerOptions {
   tasks: TaskStore;
@@ -44,6 +47,8 @@ export interface RunnerOptions {
    */
   afterSuccess?: (task: Task, result: PublishResult) => Promise<string | null>;
   onEvent?: (e: RunnerEvent) => void;
+  /** Watch mode (neither `once` nor `only`): re-check each account's session about once a day. */
+  sessions?: SessionWatchOptions;
 }
 
 export interface RunOptions {
@@ -52,6 +57,7 @@ export interface RunOptions {
   /**
    * Run only these tasks, and keep going until each is finished (waiting out retry back-off and pacing);
    * stop early when what is left can never run without a person (its account is paused, or no session).
+   * With `once` too, stop as soon as none of them can run now (`sync`: pacing trickles, cron comes back).
    */
   only?: readonly number[];
 }
@@ -93,6 +99,8 @@ interface Job {
 const NO_PACING: PacingDefaults = { gapMs: 0, dailyCap: 0 };
 /** Which accounts this machine can publish for is read again this often (sessions come and go). */
 const SCOPE_REFRESH_MS = 5_000;
+/** A foreground wait shorter than this is not announced. */
+const WAIT_WORTH_SAYING_MS = 3_000;
 /** How often this machine tells the database which accounts it can serve. */
 const HOST_REFRESH_MS = 10 * 60_000;
 
@@ -121,8 +129,11 @@ export class Runner {
   private wake: (() => void) | undefined;
   private scope: Record<string, string[]> = {};
   private scopeAt = Number.NEGATIVE_INFINITY;
+  private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
+  /** Hand-back writes under way (see run()). */
+  private readonly handingBack = new Set<Promise<unknown>>();
   /** Counts for benchmarks: claim attempts (write transactions) and their successes. */
   readonly stats = { claimAttempts: 0, claims: 0, wakeUps: 0 };
 
@@ -144,9 +155,17 @@ export class Runner {
     let lastRecovery = Number.NEGATIVE_INFINITY;
     let troubleSince: number | null = null;
     let backoff = 250;
+    const watch =
+      this.opts.sessions && !mode.once && !mode.only
+        ? new SessionWatch(this.opts.sessions, {
+            exclusive: (platform, account, fn) => this.exclusive(platform, account, fn),
+            now: () => this.tasks.now(),
+          })
+        : null;
     try {
       while (!this.stopping) {
         this.stats.wakeUps++;
+        watch?.poke();
         let waitMs: number | null;
         try {
           if (performance.now() - lastRecovery >= recoverEvery) {
@@ -158,6 +177,7 @@ export class Runner {
           waitMs = filled.waitMs;
           if (this.stopping) break;
           if (this.jobs.size === 0 && filled.claimed === 0 && (await this.finished(mode, waitMs))) break;
+          this.sayWaiting(mode, waitMs);
           troubleSince = null;
           backoff = 250;
         } catch (e) {
@@ -175,11 +195,16 @@ export class Runner {
         }
         await this.sleep(this.sleepMs(waitMs, recoverEvery - (performance.now() - lastRecovery)));
       }
+      await watch?.stop();
       await this.drain();
+      // An aborted job ends before its hand-back write does; returning now would let the caller close the
+      // store under that write (an async engine's write is still in flight).
+      await Promise.all(this.handingBack);
     } catch (e) {
       this.fatal ??= e;
     } finally {
       if (this.fatal !== null) await this.handBackAll().catch(() => {});
+      await watch?.stop();
       await this.closePlatforms();
     }
     if (this.fatal !== null) throw this.fatal;
@@ -215,7 +240,7 @@ export class Runner {
       if (job.handedBack) continue;
       job.handedBack = true;
       job.abort.abort(new TaskFailure("lease_lost", "shutdown", "topn is stopping"));
-      const t = await this.tasks
+      const write = this.tasks
         .requeue(
           job.lease,
           0,
@@ -230,6 +255,8 @@ export class Runner {
           this.emit({ type: "store-trouble", task: job.task, what: "the hand-back", error: firstLine(e) });
           return undefined;
         });
+      this.handingBack.add(write);
+      const t = await write.finally(() => this.handingBack.delete(write));
       if (t) {
         this.summary.handedBack.push(t.id);
         this.emit({ type: "handed-back", task: t });
@@ -239,17 +266,43 @@ export class Runner {
 
   private async finished(mode: RunOptions, waitMs: number | null): Promise<boolean> {
     if (this.summary.unrecorded.length > 0) return true;
-    if (mode.only) {
+    if (mode.only && !mode.once) {
       // Foreground publish: done when every task is final (even if another runner ran it), or when what is
-      // left cannot run without a person (paused account, no session): it stays queued, held.
-      if (waitMs === null) return true;
+      // left cannot run without a person (its account paused until someone acts, or no session on this
+      // machine): it stays queued, held. A task waiting for its account elsewhere, or for its time, is waited for.
+      const open: Task[] = [];
       for (const id of mode.only) {
-        const s = (await this.tasks.get(id))?.status;
-        if (s === "queued" || s === "running") return false;
+        const t = await this.tasks.get(id);
+        if (t?.status === "running") return false;
+        if (t?.status === "queued") open.push(t);
       }
-      return true;
+      if (open.length === 0 || waitMs !== null) return open.length === 0;
+      const holds = await this.tasks.holds(this.pacing);
+      return open.every((t) => {
+        const hold = holds.find((h) => h.platform === t.platform && h.account === t.account);
+        const servable = this.scope[t.platform];
+        return (
+          (hold?.pause && hold.pause.until === null) ||
+          (servable !== undefined && !servable.includes(t.account))
+        );
+      });
     }
     return Boolean(mode.once) && (waitMs === null || waitMs > 0);
+  }
+
+  /**
+   * A foreground run with nothing to do for a while (pacing, a rate limit, a retry back-off) says until when,
+   * once per wait, so a person watching knows it is not stuck.
+   */
+  private sayWaiting(mode: RunOptions, waitMs: number | null): void {
+    if (!mode.only || this.jobs.size > 0 || waitMs === null || waitMs < WAIT_WORTH_SAYING_MS) {
+      this.waitingUntil = null;
+      return;
+    }
+    const until = Date.now() + waitMs;
+    if (this.waitingUntil !== null && Math.abs(until - this.waitingUntil) < WAIT_WORTH_SAYING_MS) return;
+    this.waitingUntil = until;
+    this.emit({ type: "waiting", until });
   }
 
   /** How long to sleep: until the next claimable task, a recovery round, or a poll for other processes' work. */
@@ -327,13 +380,37 @@ export class Runner {
     }
   }
 
-  private start(task: Task, token: string): void {
-    const key = `${task.platform}\u0000${task.account}`;
+  private accountQueue(key: string): PQueue {
     let queue = this.perAccount.get(key);
     if (!queue) {
       queue = new PQueue({ concurrency: 1 });
       this.perAccount.set(key, queue);
     }
+    return queue;
+  }
+
+  /**
+   * Runs `fn` with the account's platform while no job of that account runs here (a session check must not
+   * share the account's page with a publish); a job claimed meanwhile waits behind it. Null when stopping.
+   */
+  private async exclusive<T>(
+    platform: string,
+    account: string,
+    fn: (p: Platform) => Promise<T>,
+  ): Promise<T | null> {
+    if (this.stopping) return null;
+    const key = `${platform}\u0000${account}`;
+    const q = this.accountQueue(key);
+    try {
+      return await q.add(async () => (this.stopping ? null : fn(await this.platformFor(platform))));
+    } finally {
+      if (q.size === 0 && q.pending === 0 && this.perAccount.get(key) === q) this.perAccount.delete(key);
+    }
+  }
+
+  private start(task: Task, token: string): void {
+    const key = `${task.platform}\u0000${task.account}`;
+    const queue = this.accountQueue(key);
     const job: Job = {
       task,
       lease: { id: task.id, token },

@@ -112,21 +112,9 @@ export interface Failure {
   message: string;
 }
 
-export interface CheckpointPatch {
-  checkpoint: string;
-  draftId?: string;
-  url?: string;
-  state?: Record<string, unknown>;
-  message?: string;
-}
-
-export interface Outcome {
-  url: string;
-  articleId: string;
-  state: "published" | "draft";
-  contentHash: string;
-  digest: string;
-}
+/** What a checkpoint and an outcome record: exactly what the platform hands the runner. */
+export type { CheckpointPatch, PublishResult as Outcome } from "../platform.js";
+import type { CheckpointPatch, PublishResult as Outcome } from "../platform.js";
 
 /** Pacing for accounts that set none of their own. */
 export interface PacingDefaults {
@@ -151,6 +139,15 @@ export interface ClaimRequest extends ClaimScope {
   owner: string;
   token: string;
   leaseMs: number;
+}
+
+/** An account's pause as it stands: why, what lifts it, since when and until when (null: until a person acts). */
+export interface PauseState {
+  kind: string;
+  reason: string;
+  fix: string;
+  at: number;
+  until: number | null;
 }
 
 /** An account-level stop: its tasks wait instead of failing one by one (session gone, 40352, 4031, 429). */
@@ -206,7 +203,7 @@ export interface ArticleRecord {
 export interface AccountHold {
   platform: string;
   account: string;
-  pause: { kind: string; reason: string; fix: string; until: number | null } | null;
+  pause: PauseState | null;
   /** When the pacing gap since the last publish ends (null: no gap in force). */
   gapUntil: number | null;
   /** When the 24-hour cap frees a slot (null: under the cap). */
@@ -300,10 +297,12 @@ export interface Account {
   /** When the session's cookies say it ends. */
   sessionExpiresAt: number | null;
   isDefault: boolean;
-  pause: { kind: string; reason: string; fix: string; at: number; until: number | null } | null;
+  pause: PauseState | null;
   /** Pacing of its own (null: the defaults). */
   gapMs: number | null;
   dailyCap: number | null;
+  /** Machines that hold a session for it (several machines, one queue), most recently seen first. */
+  hosts: { host: string; seenAt: number }[];
 }
 
 export interface AccountLogin {
@@ -326,6 +325,11 @@ export interface AccountStore {
   list(platform?: string): Promise<Account[]>;
   get(platform: string, name: string): Promise<Account | undefined>;
   remove(platform: string, name: string): Promise<boolean>;
+  /**
+   * Pause an account without a task in hand (a live session check found it dead): its tasks wait, exactly as
+   * after a task's hold. Creates the row if needed.
+   */
+  pause(platform: string, name: string, pause: AccountPause): Promise<void>;
   /** Lift a pause; false when the account was not paused. */
   resume(platform: string, name: string): Promise<boolean>;
   setPacing(

@@ -9,6 +9,13 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
       out(JSON.stringify(eventRecord(e)));
       return;
     }
+    if (e.type === "waiting") {
+      const at = new Date(e.until).toLocaleTimeString();
+      out(
+        `${chalk.dim("waiting")}  the next task runs at ${at} (pacing, a rate limit or a retry; topn tasks says which)`,
+      );
+      return;
+    }
     if (e.type === "store-trouble") {
       const whose = e.task ? ` for task ${e.task.id}` : "";
       out(`${chalk.yellow("database trouble")}  could not write ${e.what}${whose}: ${e.error}; trying again`);
@@ -54,6 +61,7 @@ export function progressPrinter(out: (line: string) => void, opts: { cwd: string
 function eventRecord(e: RunnerEvent) {
   if (e.type === "store-trouble")
     return { event: e.type, id: e.task?.id ?? null, what: e.what, error: e.error };
+  if (e.type === "waiting") return { event: e.type, until: new Date(e.until).toISOString() };
   const base = {
     event: e.type,
     id: e.task.id,

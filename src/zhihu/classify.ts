@@ -61,8 +61,9 @@ const RULES: Rule[] = [
       new TaskFailure(
         "session_expired",
         c.step,
-        `the Zhihu session of account ${c.account} has expired or was logged out (${codeOf(r)}${said(r)}); ` +
-          loginHint(c),
+        `the Zhihu session of account ${c.account} has expired or was logged out (${codeOf(r)}${said(r)})`,
+        // A hint, not part of the message: an account's pause shows the message as its reason beside its own fix.
+        { hint: loginHint(c) },
       ),
   },
   {

@@ -4,7 +4,7 @@
 // after the scan gets the session), so it is drawn, never printed as text.
 
 import type { BrowserContext, Page } from "puppeteer-core";
-import { openPage } from "../browser/identity.js";
+import { closeWithPages, openPage } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
 import { ZSE_93 } from "./api.js";
 import { LoginError, type LoginFlowOptions, type LoginResult, SIGNIN_URL } from "./login.js";
@@ -99,8 +99,8 @@ export async function qrLogin(opts: LoginFlowOptions): Promise<LoginResult> {
     }
     return { me: me.me, cookies: await zhihuCookies(context) };
   } finally {
-    await context?.close().catch(() => {});
-    if (launched) await launched.close().catch(() => {});
+    if (context) await closeWithPages(context).catch(() => {});
+    if (launched) await closeWithPages(launched).catch(() => {});
   }
 }
 

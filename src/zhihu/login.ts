@@ -4,9 +4,9 @@
 // The QR-in-a-terminal flow is in ./login-qr.ts, the cookie import in ./login-cookies.ts.
 
 import type { Browser, BrowserContext, Frame, Page } from "puppeteer-core";
-import { openPage, presentAsInstalled } from "../browser/identity.js";
+import { closeWithPages, openPage, presentAsInstalled } from "../browser/identity.js";
 import { launchBrowser } from "../browser/launch.js";
-import { firstLine, UsageError } from "../errors.js";
+import { firstLine, LoginError, UsageError } from "../errors.js";
 import { isZhihuDomain, type SessionCookie } from "./cookies.js";
 import { fetchMe, hasLoginCookie, type ZhihuMe, zhihuCookies } from "./session-check.js";
 
@@ -30,22 +30,7 @@ export interface LoginResult {
   cookies: SessionCookie[];
 }
 
-export type LoginErrorKind = "cancelled" | "timeout" | "interrupted" | "needs_verification" | "failed";
-
-/** A login that did not end with a session. The command prints the message and exits 1 (130 if interrupted). */
-export class LoginError extends Error {
-  override readonly name = "LoginError";
-  static override [Symbol.hasInstance](v: unknown): boolean {
-    return typeof v === "object" && v !== null && (v as { name?: unknown }).name === "LoginError";
-  }
-  constructor(
-    readonly kind: LoginErrorKind,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
+export { LoginError, type LoginErrorKind } from "../errors.js";
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
@@ -84,8 +69,8 @@ export async function browserLogin(opts: LoginFlowOptions): Promise<LoginResult>
     const me = await waitForSignin(page, browser, timeoutMs, opts.signal);
     return { me, cookies: await zhihuCookies(page.browserContext()) };
   } finally {
-    if (context) await context.close().catch(() => {});
-    if (launched) await launched.close().catch(() => {});
+    if (context) await closeWithPages(context).catch(() => {});
+    if (launched) await closeWithPages(launched).catch(() => {});
   }
 }
 

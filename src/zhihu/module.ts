@@ -4,6 +4,7 @@ export const zhihu: PlatformModule = {
   name: "zhihu",
   label: "Zhihu",
   usesSessions: true,
+  frontMatterKey: "zhihu",
   // Said before anything is enqueued, not as a failed task an hour later.
   async preflight(env) {
     const { findBrowser } = await import("../browser/find.js");

@@ -1,5 +1,6 @@
 // Zhihu as a topn platform: the account's saved session in its own browser context, the publish flow run
-// from a zhuanlan.zhihu.com page, and on failure the artifacts `topn show` lists.
+// from a zhuanlan.zhihu.com page, and on failure the artifacts `topn show` lists. The publish flow and the
+// pre-checks (which bring the Markdown renderer) load on first use: `topn accounts` needs neither.
 
 import type { Page } from "puppeteer-core";
 import { BrowserPool, type PoolLease } from "../browser/pool.js";
@@ -10,6 +11,8 @@ import type {
   JobContext,
   Platform,
   PlatformOptions,
+  PrecheckItem,
+  PrecheckProblem,
   PublishResult,
   TaskSnapshot,
 } from "../platform.js";
@@ -17,9 +20,9 @@ import { ZhihuApi } from "./api.js";
 import { writeArtifacts } from "./artifacts.js";
 import { pageBroken } from "./classify.js";
 import { toPuppeteerCookies } from "./cookies.js";
-import { publishFlow } from "./publish.js";
 import { sessionCookies, zhuanlanPage } from "./session.js";
 import { hasLoginCookie } from "./session-check.js";
+import { ZhihuSessions } from "./sessions.js";
 import { checkArticleId, verifyArticle } from "./verify.js";
 
 export interface ZhihuTuning {
@@ -32,6 +35,7 @@ export class ZhihuPlatform implements Platform {
   private readonly pool: BrowserPool;
   private readonly ownsPool: boolean;
   private credentials: Promise<CredentialStore> | null = null;
+  readonly sessions: ZhihuSessions;
 
   constructor(
     readonly opts: PlatformOptions,
@@ -39,6 +43,7 @@ export class ZhihuPlatform implements Platform {
   ) {
     this.ownsPool = tuning.pool === undefined;
     this.pool = tuning.pool ?? new BrowserPool({ env: opts.env });
+    this.sessions = new ZhihuSessions(opts, () => this.store(), this.pool);
   }
 
   async publish(task: TaskSnapshot, ctx: JobContext): Promise<PublishResult> {
@@ -51,7 +56,7 @@ export class ZhihuPlatform implements Platform {
       const ensureLease = () => ctx.ensureLease();
       page = await zhuanlanPage(lease, ensureLease);
       api = new ZhihuApi(page, { account: task.account, signal: ctx.signal, ensureLease });
-      return await publishFlow(api, task, ctx);
+      return await (await import("./publish.js")).publishFlow(api, task, ctx);
     } catch (e) {
       await this.afterFailure(e, lease, ctx, { page, exchange: api?.lastExchange ?? null, secrets });
       throw e;
@@ -73,6 +78,25 @@ export class ZhihuPlatform implements Platform {
     try {
       const page = await zhuanlanPage(lease);
       return await verifyArticle(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), articleId);
+    } catch (e) {
+      if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
+      throw e;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async precheck(
+    account: string,
+    items: readonly PrecheckItem[],
+    signal?: AbortSignal,
+  ): Promise<PrecheckProblem[]> {
+    const cookies = await sessionCookies(await this.store(), account);
+    const lease = await this.acquire(account, cookies);
+    try {
+      const page = await zhuanlanPage(lease);
+      const { precheck } = await import("./precheck.js");
+      return await precheck(new ZhihuApi(page, { account, ...(signal ? { signal } : {}) }), items);
     } catch (e) {
       if (!(e instanceof TaskFailure) || pageBroken.has(e)) await lease.discardPage();
       throw e;

@@ -178,11 +178,7 @@ async function steps(
   const published: Published = { contentHash: article.contentHash, digest: articleDigest(article) };
   if (task.mode === "draft") return saveAsDraft(api, ctx, { id, article, draft, live, commit, published });
 
-  await syncTopics(api, id, article.topics.slice(0, MAX_TOPICS), topicsOf(draft));
-  await commit(
-    "topics_bound",
-    article.topics.length > 0 ? `topics: ${article.topics.join(", ")}` : "no topics",
-  );
+  await bindTopics(api, id, article, draft, ctx, commit);
 
   // Looked up before `publishing`: a column the account lacks fails the task while nothing can be live.
   const column = article.column === undefined ? null : await findColumn(api, article.column, urlToken);
@@ -220,6 +216,31 @@ async function steps(
   return publishedResult(articleId, published);
 }
 
+/** The file's topics (and the tags Zhihu knows) on the article; the tags left out are said, not failed. */
+async function bindTopics(
+  api: ZhihuApi,
+  id: string,
+  article: PreparedArticle,
+  draft: Record<string, unknown> | null,
+  ctx: JobContext,
+  commit: (checkpoint: string, message: string) => Promise<void>,
+): Promise<void> {
+  const r = await syncTopics(
+    api,
+    id,
+    article.topics.slice(0, MAX_TOPICS),
+    topicsOf(draft),
+    article.optionalTopics,
+  );
+  for (const tag of r.unknown) ctx.log(`warning: tag "${tag}" is not a Zhihu topic: left out`);
+  if (r.overCap.length > 0) {
+    ctx.log(
+      `warning: tag${r.overCap.length > 1 ? "s" : ""} ${r.overCap.map((t) => `"${t}"`).join(", ")} left out: Zhihu takes at most ${MAX_TOPICS} topics`,
+    );
+  }
+  await commit("topics_bound", r.names.length > 0 ? `topics: ${r.names.join(", ")}` : "no topics");
+}
+
 /**
  * `--draft`: the text is in the draft, nothing is published. On an article that is already live only the
  * draft changes (Zhihu keeps the live text until the next publish); its topics are left alone, since
@@ -240,11 +261,7 @@ async function saveAsDraft(
   if (a.live) {
     ctx.log("the article is live: only its draft was changed; its topics change when it is published");
   } else {
-    await syncTopics(api, a.id, a.article.topics.slice(0, MAX_TOPICS), topicsOf(a.draft));
-    await a.commit(
-      "topics_bound",
-      a.article.topics.length > 0 ? `topics: ${a.article.topics.join(", ")}` : "no topics",
-    );
+    await bindTopics(api, a.id, a.article, a.draft, ctx, a.commit);
   }
   ctx.log(`saved as a draft: ${articleUrl(a.id)}/edit`);
   return { url: `${articleUrl(a.id)}/edit`, articleId: a.id, state: "draft", ...a.published };

@@ -3,7 +3,7 @@
 // Zhihu ends sessions long before their cookies expire, so only this live answer counts.
 
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
-import { openPage } from "../browser/identity.js";
+import { closeWithPages, openPage } from "../browser/identity.js";
 import { firstLine } from "../errors.js";
 import { ZSE_93 } from "./api.js";
 import { VERIFY_URL } from "./classify.js";
@@ -162,7 +162,7 @@ export async function checkSession(
     const result = await fetchMe(opened.page, timeoutMs);
     return { result, cookies: result.ok ? await zhihuCookies(opened.context) : [] };
   } finally {
-    await opened.context.close().catch(() => {});
+    await closeWithPages(opened.context).catch(() => {});
   }
 }
 
@@ -214,7 +214,7 @@ export async function checkSessions(opts: {
       }
     }
   } finally {
-    await browser?.close().catch(() => {});
+    if (browser) await closeWithPages(browser).catch(() => {});
   }
   return out;
 }

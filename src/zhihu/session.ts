@@ -20,7 +20,8 @@ export async function sessionCookies(store: CredentialStore, account: string): P
     throw new TaskFailure(
       "session_expired",
       "load session",
-      `no saved Zhihu session for account ${account}; log in first: ${loginCommand(account)}`,
+      `no saved Zhihu session for account ${account}`,
+      { hint: `log in first: ${loginCommand(account)}` },
     );
   }
   return session.cookies;

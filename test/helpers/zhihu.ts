@@ -85,6 +85,14 @@ export async function zhihuWorld(
     async addAccount(name) {
       const info = sim.createAccount(name);
       await credentials.set("zhihu", name, { cookies: info.cookies, savedAt: new Date().toISOString() });
+      await store.accounts.login({
+        platform: "zhihu",
+        name,
+        displayName: info.name,
+        uid: info.uid,
+        urlToken: info.urlToken,
+        sessionExpiresAt: null,
+      });
       accounts.set(name, info);
       return info;
     },

@@ -1,8 +1,10 @@
 import type Database from "better-sqlite3";
-import type { Account, AccountLogin, AccountStore } from "../types.js";
+import { MAX_STRIKE_DOUBLINGS } from "../identity.js";
+import { type PauseColumns, pauseOf } from "../pause.js";
+import type { Account, AccountLogin, AccountPause, AccountStore } from "../types.js";
 import type { Sql } from "./sql.js";
 
-interface AccountRow {
+interface AccountRow extends PauseColumns {
   platform: string;
   name: string;
   display_name: string | null;
@@ -14,15 +16,14 @@ interface AccountRow {
   session_ok_at: number | null;
   session_expires_at: number | null;
   is_default: number;
-  paused_kind: string | null;
-  paused_reason: string | null;
-  paused_fix: string | null;
-  paused_at: number | null;
-  paused_until: number | null;
   gap_ms: number | null;
   daily_cap: number | null;
-  now: number;
+  /** JSON array of {host, seenAt}. */
+  hosts: string;
 }
+
+// Shared with the PostgreSQL engine, so both read a pause the same way.
+export { type PauseColumns, pauseOf } from "../pause.js";
 
 const toAccount = (r: AccountRow): Account => ({
   platform: r.platform,
@@ -36,20 +37,16 @@ const toAccount = (r: AccountRow): Account => ({
   sessionOkAt: r.session_ok_at,
   sessionExpiresAt: r.session_expires_at,
   isDefault: r.is_default === 1,
-  // A timed pause that has run out is no pause.
-  pause:
-    r.paused_kind !== null && (r.paused_until === null || r.paused_until > r.now)
-      ? {
-          kind: r.paused_kind,
-          reason: r.paused_reason ?? r.paused_kind,
-          fix: r.paused_fix ?? "",
-          at: r.paused_at ?? 0,
-          until: r.paused_until,
-        }
-      : null,
+  pause: pauseOf(r),
   gapMs: r.gap_ms,
   dailyCap: r.daily_cap,
+  hosts: JSON.parse(r.hosts) as Account["hosts"],
 });
+
+/** The machines holding a session for the account, as JSON (most recently seen first). */
+const HOSTS = `(SELECT json_group_array(json_object('host', h.host, 'seenAt', h.seen_at)) FROM
+           (SELECT host, seen_at FROM hosts WHERE platform = accounts.platform AND account = accounts.name
+            ORDER BY seen_at DESC) h) AS hosts`;
 
 /**
  * Accounts in SQLite. A row may exist before any login: a task's account-level failure pauses the account
@@ -83,18 +80,32 @@ export class SqliteAccountStore implements AccountStore {
          WHERE platform = @platform AND name = @name`,
       ),
       list: p(
-        "SELECT *, NOW AS now FROM accounts WHERE (@platform IS NULL OR platform = @platform) ORDER BY platform, name",
+        `SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE (@platform IS NULL OR platform = @platform)
+         ORDER BY platform, name`,
       ) as Database.Statement<Record<string, unknown>, AccountRow>,
-      get: p("SELECT *, NOW AS now FROM accounts WHERE platform = ? AND name = ?") as Database.Statement<
-        [string, string],
-        AccountRow
-      >,
+      get: p(
+        `SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE platform = ? AND name = ?`,
+      ) as Database.Statement<[string, string], AccountRow>,
       remove: db.prepare<[string, string]>("DELETE FROM accounts WHERE platform = ? AND name = ?"),
       removeHosts: db.prepare<[string, string]>("DELETE FROM hosts WHERE platform = ? AND account = ?"),
       resume: db.prepare<[string, string]>(
         `UPDATE accounts SET paused_kind = NULL, paused_reason = NULL, paused_fix = NULL, paused_at = NULL,
            paused_until = NULL, strikes = 0
          WHERE platform = ? AND name = ? AND paused_kind IS NOT NULL`,
+      ),
+      // The same pause a task's hold makes (tasks.ts), for a pause found without a task.
+      pause: p(
+        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
+           session_state)
+         VALUES (@platform, @name, @kind, @reason, @fix, NOW,
+                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
+                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
+         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
+           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
+           paused_until = CASE WHEN @forMs IS NULL THEN NULL
+                          ELSE NOW + @forMs * (1 << min(accounts.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
+           strikes = accounts.strikes + @backoff,
+           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE accounts.session_state END`,
       ),
       pacing: db.prepare(
         `INSERT INTO accounts (platform, name, gap_ms, daily_cap) VALUES (@platform, @name, @gapMs, @dailyCap)
@@ -156,6 +167,20 @@ export class SqliteAccountStore implements AccountStore {
       this.s.removeHosts.run(platform, name);
       return this.s.remove.run(platform, name).changes > 0;
     });
+  }
+
+  async pause(platform: string, name: string, pause: AccountPause): Promise<void> {
+    await this.write(() =>
+      this.s.pause.run({
+        platform,
+        name,
+        kind: pause.kind,
+        reason: pause.reason,
+        fix: pause.fix,
+        forMs: pause.forMs,
+        backoff: pause.forMs === null ? 0 : 1,
+      }),
+    );
   }
 
   async resume(platform: string, name: string): Promise<boolean> {

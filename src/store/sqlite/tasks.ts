@@ -23,6 +23,7 @@ import {
   type TaskStore,
   TransitionRefused,
 } from "../types.js";
+import { type PauseColumns, pauseOf } from "./accounts.js";
 import type { Sql } from "./sql.js";
 
 export interface TaskRow {
@@ -345,7 +346,7 @@ export class SqliteTaskStore implements TaskStore {
       deleteTask: db.prepare<[number]>("DELETE FROM tasks WHERE id = ?"),
       // Pacing belongs to the account: computed once per account with queued tasks, not once per task.
       holds: p(
-        `SELECT t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_until,
+        `SELECT t.platform, t.account, a.paused_kind, a.paused_reason, a.paused_fix, a.paused_at, a.paused_until,
            ${GAP_UNTIL} AS gap_until, ${CAP_UNTIL} AS cap_until, NOW AS now
          FROM (SELECT DISTINCT platform, account FROM tasks WHERE status = 'queued') t ${WITH_ACCOUNT}`,
       ) as Database.Statement<Record<string, unknown>, HoldRow>,
@@ -751,15 +752,7 @@ export class SqliteTaskStore implements TaskStore {
       this.s.holds.all({ gapMs: pacing.gapMs, dailyCap: pacing.dailyCap }).map((r) => ({
         platform: r.platform,
         account: r.account,
-        pause:
-          r.paused_kind !== null && (r.paused_until === null || r.paused_until > r.now)
-            ? {
-                kind: r.paused_kind,
-                reason: r.paused_reason ?? r.paused_kind,
-                fix: r.paused_fix ?? "",
-                until: r.paused_until,
-              }
-            : null,
+        pause: pauseOf(r),
         gapUntil: r.gap_until > r.now ? r.gap_until : null,
         capUntil: r.cap_until > r.now ? r.cap_until : null,
         hosts: this.s.hosts.all(r.platform, r.account).map((h) => ({ host: h.host, seenAt: h.seen_at })),
@@ -768,16 +761,11 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
-interface HoldRow {
+interface HoldRow extends PauseColumns {
   platform: string;
   account: string;
-  paused_kind: string | null;
-  paused_reason: string | null;
-  paused_fix: string | null;
-  paused_until: number | null;
   gap_until: number;
   cap_until: number;
-  now: number;
 }
 
 interface TaskEventRow {
