@@ -1,6 +1,6 @@
-// The person at the keyboard: sees an account paused and does what the hold says. A verification check is
-// passed and the account resumed; a phone is bound, then the account resumed; an expired session is imported
-// again from the browser (`topn login zhihu --cookies -`, the real command). Rate limits lift by themselves.
+// The person at the keyboard: sees an account paused and does what the hold says, with the real commands. A
+// verification check is passed, then `topn accounts --resume`; a phone is bound, then the same; an expired
+// session is imported again from the browser (`topn login zhihu --cookies -`). Rate limits lift by themselves.
 import type { Store } from "../../src/store/types.js";
 import { runTopn } from "./cli.js";
 import type { SoakFaults } from "./faults.js";
@@ -73,11 +73,16 @@ export class Person {
       case "phone_binding":
         this.phoneAsked.delete(account);
         await this.faults.bindPhone(account);
-        return this.store.accounts.resume("zhihu", account);
+        return this.resume(account);
       default:
         // needs_verification: the check is passed in a browser; then the account goes on.
-        return this.store.accounts.resume("zhihu", account);
+        return this.resume(account);
     }
+  }
+
+  /** `topn accounts --resume A`, as the hold's fix says. */
+  private async resume(account: string): Promise<boolean> {
+    return (await runTopn(["accounts", "--resume", account], this.env)).code === 0;
   }
 
   /** `topn login zhihu --account A --cookies -` with the cookie on stdin; false when Zhihu did not confirm it. */
