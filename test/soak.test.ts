@@ -25,7 +25,6 @@ test("soak --quick: under faults, kills and freezes every article is published o
   const report = JSON.parse(readFileSync(out, "utf8")) as SoakReport;
   assert.ok(report.passed, said);
   for (const check of report.checks) assert.ok(check.ok, `${check.what}: ${check.value}\n${said}`);
-  assert.ok(report.durationMs <= 120_000, `the quick soak took ${report.durationMs} ms`);
   // It really was a soak: faults of the random kinds, a kill or a freeze, the revoked session imported again.
   for (const kind of ["500", "reset", "reset-after"])
     assert.ok((report.faults[kind] ?? 0) > 0, `no ${kind} was injected\n${said}`);
