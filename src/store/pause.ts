@@ -1,4 +1,4 @@
-import type { PauseState } from "./types.js";
+import type { AccountPause, PauseState } from "./types.js";
 
 /** An account row's pause columns, as both engines store them, read with the database's now. */
 export interface PauseColumns {
@@ -20,5 +20,19 @@ export function pauseOf(r: PauseColumns): PauseState | null {
     fix: r.paused_fix ?? "",
     at: r.paused_at ?? 0,
     until: r.paused_until,
+  };
+}
+
+/** The parameters of an engine's PAUSE_ACCOUNT statement. */
+export function pauseParams(platform: string, name: string, pause: AccountPause) {
+  // A timed pause (rate limit, verification) doubles with each strike; a pause for good does not count one.
+  return {
+    platform,
+    name,
+    kind: pause.kind,
+    reason: pause.reason,
+    fix: pause.fix,
+    forMs: pause.forMs,
+    backoff: pause.forMs === null ? 0 : 1,
   };
 }

@@ -1,5 +1,5 @@
-import { type PauseColumns, pauseOf } from "../pause.js";
 import { MAX_STRIKE_DOUBLINGS } from "../identity.js";
+import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
 import type { Account, AccountLogin, AccountPause, AccountStore } from "../types.js";
 import type { Db } from "./db.js";
 
@@ -43,6 +43,20 @@ const toAccount = (r: AccountRow): Account => ({
 const HOSTS = `coalesce((SELECT json_agg(json_build_object('host', h.host, 'seenAt', h.seen_at) ORDER BY h.seen_at DESC)
   FROM hosts h WHERE h.platform = accounts.platform AND h.account = accounts.name), '[]'::json) AS hosts`;
 
+/** Pauses an account (a row is created if none): `topn accounts` and a task's hold make the same pause. */
+export const PAUSE_ACCOUNT = `
+  INSERT INTO accounts AS old (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until,
+    strikes, session_state)
+  VALUES (@platform, @name, @kind, @reason, @fix, NOW,
+          CASE WHEN @forMs::bigint IS NULL THEN NULL ELSE NOW + @forMs::bigint END, @backoff::integer,
+          CASE WHEN @kind = 'session_expired' THEN 'expired' END)
+  ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
+    paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
+    paused_until = CASE WHEN @forMs::bigint IS NULL THEN NULL
+                   ELSE NOW + @forMs::bigint * (1::bigint << least(old.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
+    strikes = old.strikes + @backoff::integer,
+    session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE old.session_state END`;
+
 /**
  * Accounts in PostgreSQL, shared by every machine. A row may exist before any login: a task's
  * account-level failure pauses the account by its name alone. Sessions (cookies) never come here: each
@@ -79,20 +93,7 @@ export class PgAccountStore implements AccountStore {
       get: q(`SELECT *, NOW AS now, ${HOSTS} FROM accounts WHERE platform = @platform AND name = @name`),
       remove: q("DELETE FROM accounts WHERE platform = @platform AND name = @name"),
       removeHosts: q("DELETE FROM hosts WHERE platform = @platform AND account = @name"),
-      // The same pause a task's hold makes (tasks.ts), for a pause found without a task.
-      pause: q(
-        `INSERT INTO accounts AS old (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until,
-           strikes, session_state)
-         VALUES (@platform, @name, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs::bigint IS NULL THEN NULL ELSE NOW + @forMs::bigint END, @backoff::integer,
-                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
-         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
-           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
-           paused_until = CASE WHEN @forMs::bigint IS NULL THEN NULL
-                          ELSE NOW + @forMs::bigint * (1::bigint << least(old.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
-           strikes = old.strikes + @backoff::integer,
-           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE old.session_state END`,
-      ),
+      pause: q(PAUSE_ACCOUNT),
       resume: q(
         `UPDATE accounts SET paused_kind = NULL, paused_reason = NULL, paused_fix = NULL, paused_at = NULL,
            paused_until = NULL, strikes = 0
@@ -162,17 +163,7 @@ export class PgAccountStore implements AccountStore {
   }
 
   async pause(platform: string, name: string, pause: AccountPause): Promise<void> {
-    await this.db.read((c) =>
-      this.db.run(c, this.s.pause, {
-        platform,
-        name,
-        kind: pause.kind,
-        reason: pause.reason,
-        fix: pause.fix,
-        forMs: pause.forMs,
-        backoff: pause.forMs === null ? 0 : 1,
-      }),
-    );
+    await this.db.read((c) => this.db.run(c, this.s.pause, pauseParams(platform, name, pause)));
   }
 
   async resume(platform: string, name: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { PublishMode } from "../../platform.js";
-import { articleKey, MAX_STRIKE_DOUBLINGS, olderTwin, pathKey, supersededBy } from "../identity.js";
-import { type PauseColumns, pauseOf } from "../pause.js";
+import { articleKey, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
+import { type ArticleRow, type TaskEventRow, toArticle, toEvent } from "../rows.js";
 import {
   type AccountHold,
   type AccountPause,
@@ -24,6 +25,7 @@ import {
   type TaskStore,
   TransitionRefused,
 } from "../types.js";
+import { PAUSE_ACCOUNT } from "./accounts.js";
 import type { Db, Queryable } from "./db.js";
 import { isUniqueViolation } from "./errors.js";
 
@@ -89,52 +91,6 @@ const toTask = (r: TaskRow): Task => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
   updatedAt: r.updated_at,
-});
-
-interface ArticleRow {
-  platform: string;
-  account: string;
-  article_id: string;
-  url: string | null;
-  title: string | null;
-  file: string | null;
-  digest: string | null;
-  content_hash: string | null;
-  state: "published" | "draft";
-  task_id: number | null;
-  published_at: number;
-}
-
-const toArticle = (r: ArticleRow): ArticleRecord => ({
-  platform: r.platform,
-  account: r.account,
-  articleId: r.article_id,
-  url: r.url,
-  title: r.title,
-  file: r.file,
-  digest: r.digest,
-  contentHash: r.content_hash,
-  state: r.state,
-  taskId: r.task_id,
-  publishedAt: r.published_at,
-});
-
-interface TaskEventRow {
-  id: number;
-  task_id: number;
-  at: number;
-  status: TaskStatus;
-  attempt: number;
-  message: string;
-}
-
-const toEvent = (e: TaskEventRow): TaskEvent => ({
-  id: e.id,
-  taskId: e.task_id,
-  at: e.at,
-  status: e.status,
-  attempt: e.attempt,
-  message: e.message,
 });
 
 interface HoldRow extends PauseColumns {
@@ -319,19 +275,7 @@ export class PgTaskStore implements TaskStore {
          )
          SELECT * FROM failed`,
       ),
-      pause: q(
-        `INSERT INTO accounts AS old (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until,
-           strikes, session_state)
-         VALUES (@platform, @account, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs::bigint IS NULL THEN NULL ELSE NOW + @forMs::bigint END, @backoff::integer,
-                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
-         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
-           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
-           paused_until = CASE WHEN @forMs::bigint IS NULL THEN NULL
-                          ELSE NOW + @forMs::bigint * (1::bigint << least(old.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
-           strikes = old.strikes + @backoff::integer,
-           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE old.session_state END`,
-      ),
+      pause: q(PAUSE_ACCOUNT),
       runningOwners: q(
         "SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL",
       ),
@@ -649,15 +593,7 @@ export class PgTaskStore implements TaskStore {
         true,
       );
       if (!task) return undefined;
-      await this.db.run(c, this.s.pause, {
-        platform: task.platform,
-        account: task.account,
-        kind: pause.kind,
-        reason: pause.reason,
-        fix: pause.fix,
-        forMs: pause.forMs,
-        backoff: pause.forMs === null ? 0 : 1,
-      });
+      await this.db.run(c, this.s.pause, pauseParams(task.platform, task.account, pause));
       return task;
     });
   }

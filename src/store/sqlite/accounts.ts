@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { MAX_STRIKE_DOUBLINGS } from "../identity.js";
-import { type PauseColumns, pauseOf } from "../pause.js";
+import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
 import type { Account, AccountLogin, AccountPause, AccountStore } from "../types.js";
 import type { Sql } from "./sql.js";
 
@@ -21,9 +21,6 @@ interface AccountRow extends PauseColumns {
   /** JSON array of {host, seenAt}. */
   hosts: string;
 }
-
-// Shared with the PostgreSQL engine, so both read a pause the same way.
-export { type PauseColumns, pauseOf } from "../pause.js";
 
 const toAccount = (r: AccountRow): Account => ({
   platform: r.platform,
@@ -47,6 +44,20 @@ const toAccount = (r: AccountRow): Account => ({
 const HOSTS = `(SELECT json_group_array(json_object('host', h.host, 'seenAt', h.seen_at)) FROM
            (SELECT host, seen_at FROM hosts WHERE platform = accounts.platform AND account = accounts.name
             ORDER BY seen_at DESC) h) AS hosts`;
+
+/** Pauses an account (a row is created if none): `topn accounts` and a task's hold make the same pause. */
+export const PAUSE_ACCOUNT = `
+  INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
+    session_state)
+  VALUES (@platform, @name, @kind, @reason, @fix, NOW,
+          CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
+          CASE WHEN @kind = 'session_expired' THEN 'expired' END)
+  ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
+    paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
+    paused_until = CASE WHEN @forMs IS NULL THEN NULL
+                   ELSE NOW + @forMs * (1 << min(accounts.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
+    strikes = accounts.strikes + @backoff,
+    session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE accounts.session_state END`;
 
 /**
  * Accounts in SQLite. A row may exist before any login: a task's account-level failure pauses the account
@@ -93,20 +104,7 @@ export class SqliteAccountStore implements AccountStore {
            paused_until = NULL, strikes = 0
          WHERE platform = ? AND name = ? AND paused_kind IS NOT NULL`,
       ),
-      // The same pause a task's hold makes (tasks.ts), for a pause found without a task.
-      pause: p(
-        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
-           session_state)
-         VALUES (@platform, @name, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
-                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
-         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
-           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
-           paused_until = CASE WHEN @forMs IS NULL THEN NULL
-                          ELSE NOW + @forMs * (1 << min(accounts.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
-           strikes = accounts.strikes + @backoff,
-           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE accounts.session_state END`,
-      ),
+      pause: p(PAUSE_ACCOUNT),
       pacing: db.prepare(
         `INSERT INTO accounts (platform, name, gap_ms, daily_cap) VALUES (@platform, @name, @gapMs, @dailyCap)
          ON CONFLICT (platform, name) DO UPDATE SET
@@ -170,17 +168,7 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async pause(platform: string, name: string, pause: AccountPause): Promise<void> {
-    await this.write(() =>
-      this.s.pause.run({
-        platform,
-        name,
-        kind: pause.kind,
-        reason: pause.reason,
-        fix: pause.fix,
-        forMs: pause.forMs,
-        backoff: pause.forMs === null ? 0 : 1,
-      }),
-    );
+    await this.write(() => this.s.pause.run(pauseParams(platform, name, pause)));
   }
 
   async resume(platform: string, name: string): Promise<boolean> {

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
 import type { PublishMode } from "../../platform.js";
-import { articleKey, MAX_STRIKE_DOUBLINGS, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { articleKey, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
+import { type ArticleRow, type TaskEventRow, toArticle, toEvent } from "../rows.js";
 import {
   type AccountHold,
   type AccountPause,
@@ -23,7 +25,7 @@ import {
   type TaskStore,
   TransitionRefused,
 } from "../types.js";
-import { type PauseColumns, pauseOf } from "./accounts.js";
+import { PAUSE_ACCOUNT } from "./accounts.js";
 import type { Sql } from "./sql.js";
 
 export interface TaskRow {
@@ -91,34 +93,6 @@ export function toTask(r: TaskRow): Task {
     updatedAt: r.updated_at,
   };
 }
-
-interface ArticleRow {
-  platform: string;
-  account: string;
-  article_id: string;
-  url: string | null;
-  title: string | null;
-  file: string | null;
-  digest: string | null;
-  content_hash: string | null;
-  state: "published" | "draft";
-  task_id: number | null;
-  published_at: number;
-}
-
-const toArticle = (r: ArticleRow): ArticleRecord => ({
-  platform: r.platform,
-  account: r.account,
-  articleId: r.article_id,
-  url: r.url,
-  title: r.title,
-  file: r.file,
-  digest: r.digest,
-  contentHash: r.content_hash,
-  state: r.state,
-  taskId: r.task_id,
-  publishedAt: r.published_at,
-});
 
 const DAY_MS = 86_400_000;
 
@@ -271,19 +245,7 @@ export class SqliteTaskStore implements TaskStore {
            error_kind = @kind, error_step = @step, error_message = @message, finished_at = NOW, updated_at = NOW
          WHERE ${lease} RETURNING *`,
       ),
-      pause: p(
-        `INSERT INTO accounts (platform, name, paused_kind, paused_reason, paused_fix, paused_at, paused_until, strikes,
-           session_state)
-         VALUES (@platform, @account, @kind, @reason, @fix, NOW,
-                 CASE WHEN @forMs IS NULL THEN NULL ELSE NOW + @forMs END, @backoff,
-                 CASE WHEN @kind = 'session_expired' THEN 'expired' END)
-         ON CONFLICT (platform, name) DO UPDATE SET paused_kind = excluded.paused_kind,
-           paused_reason = excluded.paused_reason, paused_fix = excluded.paused_fix, paused_at = excluded.paused_at,
-           paused_until = CASE WHEN @forMs IS NULL THEN NULL
-                          ELSE NOW + @forMs * (1 << min(accounts.strikes, ${MAX_STRIKE_DOUBLINGS})) END,
-           strikes = accounts.strikes + @backoff,
-           session_state = CASE WHEN @kind = 'session_expired' THEN 'expired' ELSE accounts.session_state END`,
-      ),
+      pause: p(PAUSE_ACCOUNT),
       runningOwners: db.prepare<[], { lease_owner: string }>(
         "SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL",
       ),
@@ -570,15 +532,7 @@ export class SqliteTaskStore implements TaskStore {
         true,
       );
       if (!task) return undefined;
-      this.s.pause.run({
-        platform: task.platform,
-        account: task.account,
-        kind: pause.kind,
-        reason: pause.reason,
-        fix: pause.fix,
-        forMs: pause.forMs,
-        backoff: pause.forMs === null ? 0 : 1,
-      });
+      this.s.pause.run(pauseParams(task.platform, task.account, pause));
       return task;
     });
   }
@@ -767,24 +721,6 @@ interface HoldRow extends PauseColumns {
   gap_until: number;
   cap_until: number;
 }
-
-interface TaskEventRow {
-  id: number;
-  task_id: number;
-  at: number;
-  status: TaskStatus;
-  attempt: number;
-  message: string;
-}
-
-const toEvent = (e: TaskEventRow): TaskEvent => ({
-  id: e.id,
-  taskId: e.task_id,
-  at: e.at,
-  status: e.status,
-  attempt: e.attempt,
-  message: e.message,
-});
 
 function scopeParams(scope: ClaimScope) {
   return {
