@@ -4,40 +4,18 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { test } from "node:test";
 import { SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
-import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
+import { openConnection } from "../src/store/sqlite/open.js";
 import { makePng } from "./fixtures/article/images.js";
-import { collect, FAKE_PLATFORM, spawnTopn, tempDir, topn, waitFor } from "./helpers/run.js";
-import { enqueueIds, newTask } from "./helpers/store.js";
+import { collect, spawnTopn, tempDir, topn, waitFor } from "./helpers/run.js";
+import { enqueueIds, fakeHome, newTask } from "./helpers/store.js";
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }, accounts = ["main"]) {
-  const home = tempDir(t);
-  const dir = tempDir(t, "topn-posts-");
-  const store = openSqliteStore(home);
-  for (const name of accounts) {
-    await store.accounts.login({
-      platform: "fake",
-      name,
-      displayName: name,
-      uid: null,
-      urlToken: null,
-      sessionExpiresAt: null,
-    });
-  }
-  t.after(() => store.close());
-  const env = {
-    TOPN_HOME: home,
-    TOPN_EXTRA_PLATFORM: FAKE_PLATFORM,
-    TOPN_POLL_MS: "20",
-    TOPN_GAP: "0",
-    TOPN_CAP: "0",
-  };
-  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    topn(args, { env: { ...env, ...extra }, cwd: dir, tsx: true });
+  const home = await fakeHome(t, { accounts });
   const write = (name: string, content: string | Buffer) => {
-    writeFileSync(join(dir, name), content);
+    writeFileSync(join(home.dir, name), content);
     return name;
   };
-  return { home, dir, store, env, run, write };
+  return { ...home, write };
 }
 
 const article = (title: string) => `---\ntitle: ${title}\ntopics: [测试]\n---\n\n正文 body text.\n`;

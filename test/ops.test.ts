@@ -10,42 +10,26 @@ import { type Alert, alertOfRunnerEvent } from "../src/notify/alert.js";
 import { Notifier } from "../src/notify/notifier.js";
 import type { Platform, TaskSnapshot } from "../src/platform.js";
 import { Runner } from "../src/runner/runner.js";
-import { openConnection, openSqliteStore } from "../src/store/sqlite/open.js";
+import { openConnection } from "../src/store/sqlite/open.js";
 import type { Task } from "../src/store/types.js";
 import { formatTime } from "../src/ui/format.js";
 import { holdOf } from "../src/ui/holds.js";
 import { parsePacingSettings } from "../src/ui/pacing.js";
 import { readFakeLog } from "./fixtures/fake-platform.js";
 import { startHook } from "./helpers/hook.js";
-import { collect, FAKE_PLATFORM, spawnTopn, tempDir, topn, waitFor } from "./helpers/run.js";
-import { enqueueIds, newTask, testStore } from "./helpers/store.js";
+import { collect, spawnTopn, waitFor } from "./helpers/run.js";
+import { enqueueIds, fakeHome, newTask, testStore } from "./helpers/store.js";
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }, accounts = ["a"]) {
-  const home = tempDir(t);
-  const dir = tempDir(t, "topn-posts-");
-  const store = openSqliteStore(home);
-  for (const name of accounts)
-    await store.accounts.login({
-      platform: "fake",
-      name,
-      displayName: name,
-      uid: null,
-      urlToken: null,
-      sessionExpiresAt: null,
-    });
-  t.after(() => store.close());
-  const log = join(home, "fake.log");
-  const env = {
-    TOPN_HOME: home,
-    TOPN_EXTRA_PLATFORM: FAKE_PLATFORM,
-    FAKE_LOG: log,
-    FAKE_SCRIPT: join(home, "script.json"),
-    TOPN_POLL_MS: "50",
-    TOPN_GAP: "0",
-    TOPN_CAP: "0",
-  };
-  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    topn(args, { env: { ...env, ...extra }, cwd: dir, tsx: true });
+  const { home, dir, store, env, run } = await fakeHome(t, {
+    accounts,
+    env: (home) => ({
+      FAKE_LOG: join(home, "fake.log"),
+      FAKE_SCRIPT: join(home, "script.json"),
+      TOPN_POLL_MS: "50",
+    }),
+  });
+  const log = env.FAKE_LOG;
   const write = (name: string, title = name) => {
     writeFileSync(join(dir, name), `---\ntitle: ${title}\ntopics: [测试]\n---\n\nBody of ${title}.\n`);
     return name;

@@ -28,7 +28,8 @@ test("a zombie (killed, never reaped, still answering signal 0) counts as gone",
   // sh starts a child and becomes `sleep 30`, which never reaps it: the zombie an init that does not reap
   // leaves in a container. The child exits only once its parent is `sleep`: had it exited earlier, sh could
   // have reaped it before the exec (it did on a loaded CI machine) and there would be no zombie.
-  const script = 'p=$$; (while [ "$(cat /proc/$p/comm)" = sh ]; do sleep 0.01; done) & echo $!; exec sleep 30';
+  const script =
+    'p=$$; (while [ "$(cat /proc/$p/comm)" = sh ]; do sleep 0.01; done) & echo $!; exec sleep 30';
   const parent = spawn("sh", ["-c", script], {
     stdio: ["ignore", "pipe", "ignore"],
   });

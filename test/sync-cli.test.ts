@@ -5,31 +5,13 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { openSqliteStore } from "../src/store/sqlite/open.js";
-import { FAKE_PLATFORM, tempDir, topn } from "./helpers/run.js";
+import { FAKE_PLATFORM, topn } from "./helpers/run.js";
+import { fakeHome } from "./helpers/store.js";
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }) {
-  const home = tempDir(t);
-  const dir = tempDir(t, "topn-sync-");
-  const store = openSqliteStore(home);
-  await store.accounts.login({
-    platform: "fake",
-    name: "main",
-    displayName: "main",
-    uid: null,
-    urlToken: null,
-    sessionExpiresAt: null,
-  });
-  t.after(() => store.close());
-  const env = {
-    TOPN_HOME: home,
-    TOPN_EXTRA_PLATFORM: FAKE_PLATFORM,
-    TOPN_POLL_MS: "20",
-    TOPN_GAP: "0",
-    TOPN_CAP: "0",
-  };
+  const { home, dir, store, run: topn } = await fakeHome(t, { folder: "topn-sync-" });
   const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    topn(["sync", ...args, "--platform", "fake"], { env: { ...env, ...extra }, cwd: dir, tsx: true });
+    topn(["sync", ...args, "--platform", "fake"], extra);
   const write = (rel: string, text: string) => {
     mkdirSync(join(dir, rel, ".."), { recursive: true });
     writeFileSync(join(dir, rel), text);

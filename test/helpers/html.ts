@@ -1,7 +1,7 @@
 // Walks article HTML as a browser would read it, for what must never reach Zhihu: a tag shown as text
 // ("&lt;span&gt;" decoded to "<span>" outside code), an HTML comment, or text from a comment in the source.
 
-import { isComment, isTag, isText, type ChildNode } from "domhandler";
+import { type ChildNode, isComment, isTag, isText } from "domhandler";
 import { parseDocument } from "htmlparser2";
 
 const TAG_AS_TEXT = /<\/?[a-z][a-z0-9-]*(\s[^<>]*)?\/?>|<!--/i;
