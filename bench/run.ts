@@ -32,7 +32,13 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 // Read first: a bad --compare file should not cost a whole run.
-const old = values.compare ? readBench(values.compare) : null;
+let old: ReturnType<typeof readBench> | null = null;
+try {
+  if (values.compare) old = readBench(values.compare);
+} catch (e) {
+  console.error(`--compare: ${(e as Error).message}`);
+  process.exit(2);
+}
 
 const rows: Row[] = [];
 for (const [name, fn] of Object.entries(groups)) {

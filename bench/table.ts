@@ -89,7 +89,13 @@ export function writeBench(path: string, file: BenchFile): void {
 }
 
 export function readBench(path: string): BenchFile {
-  const data = JSON.parse(readFileSync(path, "utf8")) as Partial<BenchFile>;
-  if (!Array.isArray(data.rows)) throw new Error(`${path}: not a benchmark file (no rows)`);
+  let data: Partial<BenchFile>;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8")) as Partial<BenchFile>;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(err.code === "ENOENT" ? `${path}: no such file` : `${path}: ${err.message}`);
+  }
+  if (!Array.isArray(data?.rows)) throw new Error(`${path}: not a benchmark file (no rows)`);
   return data as BenchFile;
 }

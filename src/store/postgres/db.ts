@@ -2,12 +2,15 @@
 // transaction. Both are retried with back-off on transient errors, like SQLite's retryBusy; nothing is ever
 // held open while a job works.
 
+import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { isTransientPgError } from "./errors.js";
 
 /** A statement with named parameters (`@name`), compiled once to PostgreSQL's `$n`. */
 export interface Statement {
+  /** The prepared statement's name on each connection: parsed and planned once per connection, not per call. */
+  readonly name: string;
   readonly text: string;
   readonly names: readonly string[];
 }
@@ -16,7 +19,8 @@ export type Params = Record<string, unknown>;
 
 /** What a statement runs on: the pool (a read) or the client of a transaction. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 /** The database's clock in ms since the epoch, as SQLite's store counts it (whole ms, truncated). */
@@ -53,17 +57,26 @@ export class Db {
       if (i < 0) i = names.push(name) - 1;
       return `$${i + 1}`;
     });
-    return { text: compiled, names };
+    // Named by its text, so two stores (or two statements) with the same SQL share one name without clashing.
+    return {
+      name: `topn_${createHash("sha1").update(compiled).digest("hex").slice(0, 16)}`,
+      text: compiled,
+      names,
+    };
   }
 
   /** Run one statement and return its rows. */
   async run<R extends pg.QueryResultRow>(on: Queryable, st: Statement, params: Params = {}): Promise<R[]> {
-    return (await on.query<R>(st.text, this.values(st, params))).rows;
+    return (await on.query<R>(this.query(st, params))).rows;
   }
 
   /** Run one statement and return how many rows it changed. */
   async count(on: Queryable, st: Statement, params: Params = {}): Promise<number> {
-    return (await on.query(st.text, this.values(st, params))).rowCount ?? 0;
+    return (await on.query(this.query(st, params))).rowCount ?? 0;
+  }
+
+  private query(st: Statement, params: Params): pg.QueryConfig {
+    return { name: st.name, text: st.text, values: this.values(st, params) };
   }
 
   /** A missing parameter is a bug, not a NULL. */
