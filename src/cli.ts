@@ -180,7 +180,7 @@ Examples:
     .command("retry")
     .description("put failed or cancelled tasks back in the queue")
     .argument("[ids...]", "task ids")
-    .option("--failed", "every failed task")
+    .option("--failed", "every failed task (not those a newer task replaced, nor those whose file is gone)")
     .action(run(async () => (await import("./commands/retry.js")).retry));
 
   program

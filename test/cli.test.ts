@@ -1,6 +1,14 @@
 // The topn program as a person uses it: real processes, a real database, the fake platform.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SCHEMA_VERSION } from "../src/store/sqlite/migrations.js";
@@ -119,6 +127,37 @@ test("a failed task can be retried; exit code 1 while it fails", async (t) => {
   const task = (await s.store.tasks.get(1))!;
   assert.equal(task.status, "succeeded");
   assert.equal(task.draftId, "draft-1", "the retry reused the first attempt's draft");
+});
+
+test("retry --failed skips a task whose file is gone; an explicit id retries it with a warning", async (t) => {
+  const s = await setup(t);
+  const script = join(s.home, "script.json");
+  writeFileSync(
+    script,
+    JSON.stringify({ "old.md": { outcomes: ["permanent"] }, "kept.md": { outcomes: ["permanent"] } }),
+  );
+  s.write("old.md", article("Moved away"));
+  s.write("kept.md", article("Still here"));
+  const r = await s.run(["publish", "old.md", "kept.md", "--platform", "fake"], { FAKE_SCRIPT: script });
+  assert.equal(r.code, 1, r.stderr);
+  renameSync(join(s.dir, "old.md"), join(s.dir, "new.md"));
+
+  const all = await s.run(["retry", "--failed"]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /^task 2 queued again \(Still here\)$/m);
+  assert.match(
+    all.stdout,
+    /^task 1 skipped: old\.md no longer exists \(publish the file where it is now; topn retry 1 forces it\)$/m,
+  );
+  assert.equal((await s.store.tasks.get(1))!.status, "failed");
+
+  const one = await s.run(["retry", "1"]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(
+    one.stderr.trim(),
+    "topn: warning: task 1: old.md is not here; it will fail unless the runner's machine has it",
+  );
+  assert.equal((await s.store.tasks.get(1))!.status, "queued");
 });
 
 // Every bad input: exit 2, one line naming the thing and the fix, nothing enqueued or changed.
