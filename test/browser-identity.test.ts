@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { browserIdentity, presented, productBrand, rebrand } from "../src/browser/identity.js";
+import { browserIdentity, productBrand, rebrand } from "../src/browser/identity.js";
 import { launchBrowser } from "../src/browser/launch.js";
 import { browserLogin } from "../src/zhihu/login.js";
 import { qrLogin } from "../src/zhihu/login-qr.js";
@@ -100,50 +100,6 @@ describe("the browser's identity", { concurrency: false }, () => {
       seen.hints.fullVersionList.some((b) => b.version === version),
       JSON.stringify(seen.hints),
     );
-  });
-
-  test("a favicon the browser fetches on its own presents the installed browser too", async (t) => {
-    const w = await zhihuWorld(t);
-    const browser = await launchBrowser({ headless: true, env: { ...w.env, TOPN_HEADLESS: "1" } });
-    try {
-      // A page topn never presented: only the browser-wide cover stands between it and "HeadlessChrome".
-      const page = await browser.newPage();
-      await page.goto("https://www.zhihu.com/favicon.ico").catch(() => {});
-      await page.close();
-    } finally {
-      await browser.close();
-    }
-    const favicons = w.sim.requests().filter((r) => r.path === "/favicon.ico");
-    assert.ok(favicons.length > 0, "the favicon was fetched");
-    for (const r of favicons) {
-      const what = `${r.userAgent} / ${r.secChUa}`;
-      assert.match(r.userAgent, /^Mozilla\/5\.0 .* Chrome\/\d+\.0\.0\.0 Safari\/537\.36$/, what);
-      assert.ok(!/headless/i.test(r.secChUa ?? ""), what);
-    }
-  });
-
-  test("a header rewritten for the identity: User-Agent and Sec-CH-UA brands; others as they were", () => {
-    const identity = {
-      userAgent:
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
-      metadata: {
-        brands: [
-          { brand: "Google Chrome", version: "129" },
-          { brand: "Not=A?Brand", version: "8" },
-        ],
-        platform: "Linux",
-        platformVersion: "",
-        architecture: "x86",
-        model: "",
-        mobile: false,
-      },
-    };
-    assert.equal(presented("User-Agent", "… HeadlessChrome/129.0.0.0 …", identity), identity.userAgent);
-    assert.equal(
-      presented("sec-ch-ua", '"HeadlessChrome";v="129", "Not=A?Brand";v="8"', identity),
-      '"Google Chrome";v="129", "Not=A?Brand";v="8"',
-    );
-    assert.equal(presented("Accept", "image/*", identity), "image/*");
   });
 
   test("only the headless marker is replaced: the product's brand for Chrome and Edge, dropped for Chromium", async () => {

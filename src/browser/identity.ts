@@ -4,10 +4,7 @@
 // the headless marker replaced. A browser with a window is left exactly as it is.
 //
 // Set per page (CDP Emulation.setUserAgentOverride) before the page makes its first request: every page
-// topn opens comes from openPage(), or passes through presentAsInstalled() before it navigates. Headless
-// Chrome also fetches a page's favicon on its own, now and then outside the page's override (CI saw
-// "HeadlessChrome" on www.zhihu.com/favicon.ico): coverOwnFetches() gives those requests the same identity.
-// (A --user-agent launch flag would cover them too, but it empties the high-entropy client hints.)
+// topn opens comes from openPage(), or passes through presentAsInstalled() before it navigates.
 
 import type { Browser, BrowserContext, Page, Protocol } from "puppeteer-core";
 
@@ -49,37 +46,6 @@ export async function closeWithPages(target: Browser | BrowserContext): Promise<
   const pages = await target.pages().catch(() => []);
   await Promise.all(pages.map((p) => p.close().catch(() => {})));
   await target.close();
-}
-
-/** What headless Chrome was seen fetching outside a page's override. */
-const OWN_FETCHES = [{ urlPattern: "*favicon*", requestStage: "Request" as const }];
-
-/**
- * Gives requests the browser makes on its own (OWN_FETCHES) the identity its pages present: the User-Agent
- * and the brands of Sec-CH-UA, rewritten as they leave. Nothing to do for a browser with a window.
- */
-export async function coverOwnFetches(browser: Browser): Promise<void> {
-  const identity = await browserIdentity(browser);
-  if (!identity) return;
-  const session = await browser.target().createCDPSession();
-  session.on("Fetch.requestPaused", (e: Protocol.Fetch.RequestPausedEvent) => {
-    const headers = Object.entries(e.request.headers).map(([name, value]) => ({
-      name,
-      value: presented(name, value, identity),
-    }));
-    // A request that cannot be continued is the browser's own (a favicon) on its way out: nothing waits on it.
-    session.send("Fetch.continueRequest", { requestId: e.requestId, headers }).catch(() => {});
-  });
-  await session.send("Fetch.enable", { patterns: OWN_FETCHES });
-}
-
-/** A request header as the page would have sent it with the identity. */
-export function presented(name: string, value: string, identity: BrowserIdentity): string {
-  const header = name.toLowerCase();
-  if (header === "user-agent") return identity.userAgent;
-  if (header === "sec-ch-ua" && identity.metadata.brands)
-    return identity.metadata.brands.map((b) => `"${b.brand}";v="${b.version}"`).join(", ");
-  return value;
 }
 
 /** Gives an existing page (one the browser opened by itself) the identity, before it navigates anywhere. */

@@ -4,7 +4,6 @@
 import type { Browser } from "puppeteer-core";
 import { UsageError } from "../errors.js";
 import { findBrowser } from "./find.js";
-import { coverOwnFetches } from "./identity.js";
 import { makeTempProfile, sweepStaleProfiles } from "./profile.js";
 
 export interface LaunchOptions {
@@ -108,13 +107,5 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
   const onExit = () => temp.removeSync();
   process.once("exit", onExit);
   browser.once("disconnected", () => process.off("exit", onExit));
-  if (headless) {
-    try {
-      await coverOwnFetches(browser);
-    } catch (error) {
-      await browser.close().catch(() => {});
-      throw error;
-    }
-  }
   return browser;
 }
