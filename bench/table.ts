@@ -35,14 +35,15 @@ export function show(r: Row): string {
   return r.unit === "×" ? `${n}×` : `${n} ${r.unit}`;
 }
 
-function render(header: string[], body: string[][]): string {
+/** A Markdown table, columns padded to their widest cell (the bench's and the soak's printed tables). */
+export function markdownTable(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
 export function table(rows: readonly Row[]): string {
-  return render(
+  return markdownTable(
     ["what", "value", "target", "met"],
     rows.map((r) => [r.what, show(r), r.target, r.ok === null ? "" : r.ok ? "yes" : "NO"]),
   );
@@ -69,7 +70,7 @@ export function comparison(old: BenchFile, now: BenchFile): string {
   for (const o of missing) body.push([o.what, show(o), "—", "", ""]);
   return [
     `old: ${old.subject} (${old.at}); new: ${now.subject} (${now.at})`,
-    render(["what", "old", "new", "change", ""], body),
+    markdownTable(["what", "old", "new", "change", ""], body),
   ].join("\n");
 }
 

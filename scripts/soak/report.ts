@@ -1,6 +1,7 @@
 // The soak's printed summary and its JSON (the figures the README's Reliability section quotes).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { markdownTable } from "../../bench/table.js";
 import type { ChaosStats } from "./chaos.js";
 import { LATENCY_MS, RETRY_AFTER_SEC, REVIEW_MS } from "./faults.js";
 import type { Person } from "./person.js";
@@ -33,16 +34,6 @@ export interface SoakReport {
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  return [
-    line(rows[0]!),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...rows.slice(1).map(line),
-  ].join("\n");
-}
-
 export function report(input: {
   mode: string;
   seed: number;
@@ -70,10 +61,10 @@ export function report(input: {
       : `${secs((c.secondRunner.stoppedAt ?? Date.now()) - c.secondRunner.startedAt)}`;
   const lines = [
     "",
-    table([
+    markdownTable(
       ["check", "value", "want", "ok"],
-      ...v.checks.map((k) => [k.what, k.value, k.want, k.ok ? "yes" : "NO"]),
-    ]),
+      v.checks.map((k) => [k.what, k.value, k.want, k.ok ? "yes" : "NO"]),
+    ),
     "",
     `faults injected: ${injected} of the ${v.apiCallsUnderFaults} API calls made while faults were on (${(share * 100).toFixed(1)}%; ${v.apiCalls} calls in all): ${summarise(
       Object.entries(v.faults).flatMap(([k, n]) => Array<string>(n).fill(k)),

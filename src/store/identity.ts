@@ -5,18 +5,5 @@
 export const articleKey = (articleId: string): string => `article:${articleId}`;
 export const pathKey = (file: string): string => `path:${file}`;
 
-/** Messages for refused retries, shared by both engines so the same situation reads the same. */
-export function supersededBy(id: number, newer: { id: number; status: string }): string {
-  const what =
-    newer.status === "succeeded"
-      ? "already published this file's article"
-      : `is ${newer.status} for the same article`;
-  return `task ${id} is superseded: the newer task ${newer.id} ${what}`;
-}
-
-export function olderTwin(id: number, newer: number): string {
-  return `task ${id} is an older attempt at the same article as task ${newer}`;
-}
-
 /** Exponential back-off of an account that keeps being rate limited: Retry-After × 2^strikes, capped. */
 export const MAX_STRIKE_DOUBLINGS = 6;

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { PublishMode } from "../../platform.js";
-import { articleKey, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { articleKey, pathKey } from "../identity.js";
 import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
+import { RetryChoice } from "../retry.js";
 import { type ArticleRow, type TaskEventRow, toArticle, toEvent } from "../rows.js";
 import {
   type AccountHold,
@@ -648,55 +649,26 @@ export class PgTaskStore implements TaskStore {
     // sees it as the newer task and refuses (or skips) this one, as SQLite would have.
     return this.db.tx(
       async (c) => {
-        const skipped: RetryResult["skipped"] = [];
-        const chosen: TaskRow[] = [];
+        const choice = new RetryChoice<TaskRow>(Boolean(opts.skipSuperseded));
         for (const id of ids) {
           const t = this.one(await this.db.run<TaskRow>(c, this.s.byIdLocked, { id }));
-          if (!t) throw new TransitionRefused(id, "missing", `task ${id} does not exist`);
-          if (t.status === "running") throw new TransitionRefused(id, t.status, `task ${id} is running`);
-          if (t.status === "queued")
-            throw new TransitionRefused(id, t.status, `task ${id} is already queued`);
-          if (t.status === "succeeded")
-            throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
-          const newer = this.one(
-            await this.db.run<{ id: number; status: TaskStatus }>(c, this.s.newer, {
-              platform: t.platform,
-              account: t.account,
-              id: t.id,
-              identity: t.identity,
-              draftId: t.draft_id,
-            }),
-          );
-          if (newer) {
-            const reason = supersededBy(id, newer);
-            if (!opts.skipSuperseded) throw new TransitionRefused(id, "superseded", reason);
-            skipped.push({ id, reason });
-            continue;
-          }
-          chosen.push(t);
-        }
-        // Two of the batch for one article: only the newest goes back (never two tasks of one identity).
-        const keep = new Map<string, TaskRow>();
-        for (const t of chosen) {
-          const key = `${t.platform}\u0000${t.account}\u0000${t.identity}`;
-          const other = keep.get(key);
-          if (!other) {
-            keep.set(key, t);
-            continue;
-          }
-          const [older, newer] = other.id < t.id ? [other, t] : [t, other];
-          const reason = olderTwin(older.id, newer.id);
-          if (!opts.skipSuperseded) throw new TransitionRefused(older.id, "duplicate", reason);
-          skipped.push({ id: older.id, reason });
-          keep.set(key, newer);
+          RetryChoice.check(id, t);
+          const newer = await this.db.run<{ id: number; status: TaskStatus }>(c, this.s.newer, {
+            platform: t.platform,
+            account: t.account,
+            id: t.id,
+            identity: t.identity,
+            draftId: t.draft_id,
+          });
+          choice.consider(t, this.one(newer));
         }
         const retried: Task[] = [];
-        for (const t of [...keep.values()].sort((a, b) => a.id - b.id)) {
+        for (const t of choice.chosen()) {
           const row = this.one(await this.db.run<TaskRow>(c, this.s.reset, { id: t.id }))!;
           await this.event(c, t.id, "queued", 0, "retry requested");
           retried.push(toTask(row));
         }
-        return { retried, skipped };
+        return { retried, skipped: choice.skipped };
       },
       (e) => isUniqueViolation(e, ONE_ACTIVE),
     );

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { PublishMode } from "../../platform.js";
-import { articleKey, olderTwin, pathKey, supersededBy } from "../identity.js";
+import { articleKey, pathKey } from "../identity.js";
 import { type PauseColumns, pauseOf, pauseParams } from "../pause.js";
+import { RetryChoice } from "../retry.js";
 import { type ArticleRow, type TaskEventRow, toArticle, toEvent } from "../rows.js";
 import {
   type AccountHold,
@@ -590,53 +591,27 @@ export class SqliteTaskStore implements TaskStore {
 
   async retry(ids: readonly number[], opts: { skipSuperseded?: boolean } = {}): Promise<RetryResult> {
     return this.write(() => {
-      const skipped: RetryResult["skipped"] = [];
-      const chosen: TaskRow[] = [];
+      const choice = new RetryChoice<TaskRow>(Boolean(opts.skipSuperseded));
       for (const id of ids) {
         const t = this.s.byId.get(id);
-        if (!t) throw new TransitionRefused(id, "missing", `task ${id} does not exist`);
-        if (t.status === "running") throw new TransitionRefused(id, t.status, `task ${id} is running`);
-        if (t.status === "queued") throw new TransitionRefused(id, t.status, `task ${id} is already queued`);
-        if (t.status === "succeeded")
-          throw new TransitionRefused(id, t.status, `task ${id} already succeeded`);
-        const newer = this.s.newer.get({
-          platform: t.platform,
-          account: t.account,
-          id: t.id,
-          identity: t.identity,
-          draftId: t.draft_id,
-        });
-        if (newer) {
-          const reason = supersededBy(id, newer);
-          if (!opts.skipSuperseded) throw new TransitionRefused(id, "superseded", reason);
-          skipped.push({ id, reason });
-          continue;
-        }
-        chosen.push(t);
+        RetryChoice.check(id, t);
+        choice.consider(
+          t,
+          this.s.newer.get({
+            platform: t.platform,
+            account: t.account,
+            id: t.id,
+            identity: t.identity,
+            draftId: t.draft_id,
+          }),
+        );
       }
-      // Two of the batch for one article: only the newest goes back (never two tasks of one identity).
-      const keep = new Map<string, TaskRow>();
-      for (const t of chosen) {
-        const key = `${t.platform}\u0000${t.account}\u0000${t.identity}`;
-        const other = keep.get(key);
-        if (!other) {
-          keep.set(key, t);
-          continue;
-        }
-        const [older, newer] = other.id < t.id ? [other, t] : [t, other];
-        const reason = olderTwin(older.id, newer.id);
-        if (!opts.skipSuperseded) throw new TransitionRefused(older.id, "duplicate", reason);
-        skipped.push({ id: older.id, reason });
-        keep.set(key, newer);
-      }
-      const retried = [...keep.values()]
-        .sort((a, b) => a.id - b.id)
-        .map((t) => {
-          const row = this.s.reset.get({ id: t.id }) as TaskRow;
-          this.event(t.id, "queued", 0, "retry requested");
-          return toTask(row);
-        });
-      return { retried, skipped };
+      const retried = choice.chosen().map((t) => {
+        const row = this.s.reset.get({ id: t.id }) as TaskRow;
+        this.event(t.id, "queued", 0, "retry requested");
+        return toTask(row);
+      });
+      return { retried, skipped: choice.skipped };
     });
   }
 
