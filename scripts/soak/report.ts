@@ -34,21 +34,17 @@ export interface SoakReport {
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function report(input: {
-  mode: string;
-  seed: number;
-  replay: string;
-  durationMs: number;
-  articles: number;
-  accounts: number;
-  leaseMs: number;
-  failureRate: number;
-  verdict: Verdict;
-  chaos: ChaosStats;
-  person: Person;
-  events: EventCounts;
-  stuckBeforeStop: number;
-}): SoakReport {
+export function report(
+  input: Pick<SoakReport, "mode" | "seed" | "replay" | "durationMs" | "articles" | "accounts"> & {
+    leaseMs: number;
+    failureRate: number;
+    verdict: Verdict;
+    chaos: ChaosStats;
+    person: Person;
+    events: EventCounts;
+    stuckBeforeStop: number;
+  },
+): SoakReport {
   const { verdict: v, chaos: c } = input;
   const injected = Object.values(v.faults).reduce((a, b) => a + b, 0);
   const share = injected / Math.max(1, v.apiCallsUnderFaults);
