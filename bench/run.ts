@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../test/helpers/run.js";
+import { browserBenchmarks } from "./browser.js";
 import { coreBenchmarks } from "./core.js";
 import { peakMemory } from "./memory.js";
 import { postgresBenchmarks } from "./postgres.js";
@@ -17,6 +18,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   publish: () => publishBenchmarks(),
   memory: async () => [await peakMemory()],
   postgres: () => postgresBenchmarks(),
+  browser: () => browserBenchmarks(),
 };
 
 const { values, positionals } = parseArgs({

@@ -131,7 +131,11 @@ describe("launchBrowser", () => {
     const browser = await launchBrowser({ headless: false, env: { ...process.env, TOPN_HEADLESS: "1" } });
     let profile: string | undefined;
     try {
-      assert.match(await browser.userAgent(), /HeadlessChrome/);
+      const args = browser.process()?.spawnargs ?? [];
+      assert.ok(
+        args.some((a) => a.startsWith("--headless")),
+        args.join(" "),
+      );
       profile = browser
         .process()
         ?.spawnargs.find((a) => a.startsWith("--user-data-dir="))

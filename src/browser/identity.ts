@@ -3,8 +3,11 @@
 // installed browser as it presents itself with a window: the same version, platform and hints, with only
 // the headless marker replaced. A browser with a window is left exactly as it is.
 //
-// Set per page (CDP Emulation.setUserAgentOverride) before the page makes its first request: every page
-// topn opens comes from openPage(), or passes through presentAsInstalled() before it navigates.
+// Set per page (CDP Network.setUserAgentOverride, through puppeteer) before the page makes its first
+// request: every page topn opens comes from openPage(), or passes through presentAsInstalled() before it
+// navigates. The session stays with a document until its last request only because launch.ts keeps one
+// document per frame; what no page's session sees (workers, the browser's own fetches) gets the same
+// User-Agent from the launch's --user-agent (launch.ts, identity-cache.ts).
 
 import type { Browser, BrowserContext, Page, Protocol } from "puppeteer-core";
 
@@ -62,14 +65,23 @@ async function present(page: Page, identity: BrowserIdentity | null): Promise<vo
 export function browserIdentity(browser: Browser): Promise<BrowserIdentity | null> {
   let pending = identities.get(browser);
   if (!pending) {
-    pending = probe(browser);
+    pending = probeIdentity(browser);
     identities.set(browser, pending);
     pending.catch(() => identities.delete(browser));
   }
   return pending;
 }
 
-async function probe(browser: Browser): Promise<BrowserIdentity | null> {
+/**
+ * Gives `browser` an identity known beforehand (identity-cache.ts) instead of probing it: a browser launched
+ * with --user-agent cannot be probed, it reports empty high-entropy client hints.
+ */
+export function adoptIdentity(browser: Browser, identity: BrowserIdentity | null): void {
+  identities.set(browser, Promise.resolve(identity));
+}
+
+/** Asks a browser launched without --user-agent what it presents, and what its pages should present instead. */
+export async function probeIdentity(browser: Browser): Promise<BrowserIdentity | null> {
   const ua = await browser.userAgent();
   if (!ua.includes(HEADLESS)) return null;
   // navigator.userAgentData exists only in secure contexts; chrome://version is one that loads nothing

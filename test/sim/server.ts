@@ -9,6 +9,7 @@ import { startControlServer } from "./control.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { applyCors, Ctx, dropConnection, hostKind, readBody, sendLoginRequired } from "./http.js";
 import type { Route, SimEnv } from "./route.js";
+import { fixtureRoutes } from "./routes-fixtures.js";
 import { imageRoutes } from "./routes-images.js";
 import { refreshQr, wwwRoutes } from "./routes-www.js";
 import { zhuanlanRoutes } from "./routes-zhuanlan.js";
@@ -16,7 +17,7 @@ import { dc0Value, LOGIN_COOKIE_SEC, nowSec, qc1Value, randomHex } from "./util.
 import { articleUrl } from "./views.js";
 import { type Account, World } from "./world.js";
 
-const ROUTES: Route[] = [...wwwRoutes, ...zhuanlanRoutes, ...imageRoutes];
+const ROUTES: Route[] = [...wwwRoutes, ...zhuanlanRoutes, ...imageRoutes, ...fixtureRoutes];
 
 export interface SimulatorOptions {
   /** HTTPS port; 0 (default) picks a free one. */
