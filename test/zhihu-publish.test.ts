@@ -3,7 +3,7 @@
 // classified with what the person must do, nothing secret in what is left behind.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { artifactsDir } from "../src/store/home.js";
@@ -245,7 +245,12 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     const brokenFile = w.writeArticle("c.md", article("will break"));
     const c = await w.enqueue(brokenFile, "work");
     writeFileSync(brokenFile, "");
-    await w.run([a, b, c]);
+    const said: string[] = [];
+    await w.run([a, b, c], {
+      onEvent: (e) => {
+        if (e.type === "progress") said.push(`${e.task.id}: ${e.message}`);
+      },
+    });
 
     const ta = w.task(a);
     assert.equal(ta.status, "failed");
@@ -261,6 +266,11 @@ describe("publishing to Zhihu", { concurrency: false }, () => {
     assert.equal(tc.errorKind, "bad_input");
     assert.match(tc.errorMessage ?? "", /file is empty/);
     assert.equal(published(w, "odd topic").length + published(w, "odd column").length, 0);
+    // Zhihu's answer explains a refusal; a file that broke has nothing on Zhihu's side to show.
+    assert.ok(existsSync(join(artifactsDir(w.home, a), "last-exchange.json")));
+    assert.ok(!existsSync(artifactsDir(w.home, c)), "no artifacts for a file that broke");
+    assert.ok(said.some((m) => m.startsWith(`${a}: failure details saved`)));
+    assert.ok(!said.some((m) => m.startsWith(`${c}: failure details saved`)), said.join("\n"));
   });
 
   test("Zhihu refuses the content; a rate limit is waited out by the account; a column goes through the legacy endpoint", async (t) => {

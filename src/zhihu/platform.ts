@@ -153,7 +153,9 @@ export class ZhihuPlatform implements Platform {
     input: Parameters<typeof writeArtifacts>[1],
   ): Promise<void> {
     const lost = e instanceof TaskFailure && e.kind === "lease_lost";
-    if (!lost) {
+    // The file itself failed (publish.ts's "read article"): Zhihu's page and last answer have nothing to show.
+    const local = e instanceof TaskFailure && e.step === "read article";
+    if (!lost && !local) {
       const files = await writeArtifacts(ctx.artifactsDir, input).catch(() => []);
       if (files.length > 0) ctx.log(`failure details saved: ${files.join(", ")} in ${ctx.artifactsDir}`);
     }
