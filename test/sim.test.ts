@@ -2,7 +2,7 @@
 // zhuanlan.zhihu.com page of a real Chromium launched by launchBrowser with TOPN_ZHIHU_RESOLVE.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server, ServerResponse } from "node:http";
 import https from "node:https";
@@ -852,5 +852,28 @@ describe("control", () => {
     }
     const [code] = await once(child, "exit");
     assert.equal(code, 0);
+  });
+
+  test("npm run sim: --help, and a wrong flag says what and how in two lines, no stack", () => {
+    const sim = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", "test/sim/main.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+    const help = sim("--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run sim -- /);
+    for (const args of [["--bogus"], ["--port", "http"]]) {
+      const wrong = sim(...args);
+      assert.equal(wrong.status, 2, args.join(" "));
+      assert.deepEqual(
+        wrong.stderr
+          .trimEnd()
+          .split("\n")
+          .map((l) => l.split(" ")[0]),
+        ["sim:", "usage:"],
+        wrong.stderr,
+      );
+    }
   });
 });
