@@ -346,6 +346,23 @@ test("a connection killed in the middle of a statement (a restart, a failover) i
   assert.ok(isTransientPgError(retried[0]), String(retried[0]));
 });
 
+test("a column added under a running store (a newer topn migrating the shared database) breaks none of its statements", {
+  skip,
+}, async (t) => {
+  const retried: unknown[] = [];
+  const { store, url } = await open(t, { onRetry: (e) => retried.push(e) });
+  const [first] = await store.tasks.enqueue([task(), task({ account: "b", file: "/b.md" })]);
+  const id = first?.kind === "queued" ? first.task.id : -1;
+  // Each statement is prepared once per connection; these run on the pool's connections before the change.
+  await Promise.all([store.tasks.get(id), store.tasks.get(id), claimOne(store, "first")]);
+  await adminQuery(url, "ALTER TABLE tasks ADD COLUMN from_a_newer_topn text");
+
+  assert.equal((await store.tasks.get(id))?.id, id, "a read");
+  assert.ok(await claimOne(store, "second"), "a write transaction");
+  const stale = retried.filter((e) => (e as { code?: string }).code === "0A000");
+  assert.ok(stale.length > 0, "the change was seen and retried on a fresh connection");
+});
+
 test("leases, due times and pacing use the database's clock, not this machine's", { skip }, async (t) => {
   const { store } = await open(t);
   const real = Date.now;

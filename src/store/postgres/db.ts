@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { isTransientPgError } from "./errors.js";
+import { isStalePlan, isTransientPgError } from "./errors.js";
 
 /** A statement with named parameters (`@name`), compiled once to PostgreSQL's `$n`. */
 export interface Statement {
@@ -97,7 +97,22 @@ export class Db {
     again: (e: unknown) => boolean = () => false,
   ): Promise<T> {
     let attempt = 0;
-    return withRetry(() => fn(this.pool, attempt++), again, this.opts.onRetry);
+    return withRetry(
+      async () => {
+        const client = await this.pool.connect();
+        let broken: Error | undefined;
+        try {
+          return await fn(client, attempt++);
+        } catch (e) {
+          if (isStalePlan(e)) broken = e as Error;
+          throw e;
+        } finally {
+          client.release(broken);
+        }
+      },
+      again,
+      this.opts.onRetry,
+    );
   }
 
   /**
@@ -116,9 +131,11 @@ export class Db {
           return out;
         } catch (e) {
           broken = await rollback(client, e);
+          if (isStalePlan(e)) broken ??= e as Error;
           throw e;
         } finally {
-          // A connection whose ROLLBACK failed is in an unknown state: the pool must not hand it out again.
+          // A connection whose ROLLBACK failed is in an unknown state, and one holding a stale prepared
+          // statement can never run it again: the pool must not hand either out again.
           client.release(broken);
         }
       },

@@ -31,9 +31,27 @@ const TRANSIENT_SOCKET = new Set([
 const TERMINATED =
   /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/i;
 
-/** Serialization failures, deadlocks, lock timeouts, a connection reset or terminated: try again. */
+/**
+ * A statement this connection prepared before the table under it changed (a newer topn on another machine
+ * migrated the shared database): PostgreSQL refuses to run it again on this connection, ever. Only a new
+ * connection, which prepares it afresh, gets past it.
+ */
+export function isStalePlan(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return (
+    err?.code === "0A000" &&
+    typeof err.message === "string" &&
+    /cached plan must not change result type/.test(err.message)
+  );
+}
+
+/**
+ * Serialization failures, deadlocks, lock timeouts, a connection reset or terminated, a stale prepared
+ * statement (the connection is dropped): try again.
+ */
 export function isTransientPgError(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
+  if (isStalePlan(e)) return true;
   const code = (e as { code?: unknown }).code;
   if (typeof code === "string" && (TRANSIENT_STATES.has(code) || TRANSIENT_SOCKET.has(code))) return true;
   const message = (e as { message?: unknown }).message;
