@@ -237,7 +237,9 @@ test("transient errors: codes and connection losses are retried, the rest are no
   }
   assert.equal(isTransientPgError(new Error("Connection terminated unexpectedly")), true);
   assert.equal(isTransientPgError(new Error("timeout exceeded when trying to connect")), true, "a full pool");
-  for (const code of ["23505", "42501", "42P01", "22P02", undefined]) {
+  const stale = Object.assign(new Error("cached plan must not change result type"), { code: "0A000" });
+  assert.equal(isTransientPgError(stale), true, "a statement prepared before a migration");
+  for (const code of ["23505", "42501", "42P01", "22P02", "0A000", undefined]) {
     assert.equal(isTransientPgError(Object.assign(new Error("x"), { code })), false, String(code));
   }
 });
