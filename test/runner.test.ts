@@ -8,6 +8,7 @@ import { backoffMs, decide } from "../src/runner/policy.js";
 import { Runner, type RunnerEvent } from "../src/runner/runner.js";
 import type { Store, TaskStore } from "../src/store/types.js";
 import { bothEngines, type Engine, engines } from "./helpers/engines.js";
+import { waitFor } from "./helpers/run.js";
 import { enqueueIds, newTask } from "./helpers/store.js";
 
 const ENGINES = await engines();
@@ -216,6 +217,43 @@ both("one account runs one job at a time; two accounts run in parallel", async (
   assert.equal(maxPerAccount, 1);
   assert.equal(maxTotal, 2);
 });
+
+both(
+  "a task queued after the runner last looked is never run here without its account's session",
+  async (t, e) => {
+    // Several machines, one queue: the runner claims only accounts whose session it holds, as it last saw
+    // them (every 5 s). A queue it saw empty taught it nothing; what arrives next must still be checked.
+    const { home, store } = await e.open(t);
+    const ran: string[] = [];
+    const p = {
+      ...platform(async (snap) => {
+        ran.push(snap.account);
+        return { url: "u", articleId: String(snap.id) };
+      }),
+      hasSession: async (account: string) => account === "mine",
+    };
+    const { r, events } = runner(store, home, p);
+    const watching = r.run();
+    t.after(() => r.stop(0));
+    await waitFor("the runner's first look at an empty queue", () => r.stats.wakeUps >= 2);
+    const [elsewhere, mine] = await enqueueIds(store, [
+      task({ account: "other" }),
+      task({ account: "mine" }),
+    ]);
+    await waitFor(
+      "this machine's task to succeed",
+      async () => (await store.tasks.get(mine!))?.status === "succeeded",
+    );
+    await r.stop(0);
+    await watching;
+
+    assert.deepEqual(ran, ["mine"], "only the account whose session this machine holds");
+    const left = (await store.tasks.get(elsewhere!))!;
+    assert.equal(left.status, "queued", "left for a machine that holds its session");
+    assert.equal(left.attempts, 0, "and it cost no attempt");
+    assert.ok(!events.some((ev) => ev.type === "claimed" && ev.task.id === elsewhere));
+  },
+);
 
 both(
   "a busy account costs about one claim per task: the runner sleeps until the account is free",

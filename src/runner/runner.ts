@@ -129,6 +129,8 @@ export class Runner {
   private wake: (() => void) | undefined;
   private scope: Record<string, string[]> = {};
   private scopeAt = Number.NEGATIVE_INFINITY;
+  /** Platforms that know sessions: always in the scope once seen, even with no account queued right now. */
+  private readonly sessionPlatforms = new Set<string>();
   private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
@@ -338,10 +340,14 @@ export class Runner {
       const set = byPlatform.get(platform) ?? new Set<string>();
       byPlatform.set(platform, set.add(account));
     }
+    // A platform left out of the scope is not restricted at all: one seen before stays in it with the
+    // accounts it can serve now, none when nothing of it is queued, until the next look.
     const scope: Record<string, string[]> = {};
+    for (const name of this.sessionPlatforms) scope[name] = [];
     for (const [name, accounts] of byPlatform) {
       const platform = await this.platformFor(name).catch(() => undefined);
       if (!platform?.hasSession) continue;
+      this.sessionPlatforms.add(name);
       const can: string[] = [];
       for (const account of accounts) if (await platform.hasSession(account)) can.push(account);
       scope[name] = can;
@@ -352,6 +358,30 @@ export class Runner {
       for (const [platform, accounts] of Object.entries(scope))
         await this.opts.accounts.registerHost(this.opts.machine ?? machineName(), platform, accounts);
     }
+  }
+
+  /**
+   * Whether this machine holds the session of a task it just claimed. The claim already said so for a
+   * platform in the scope; one that is not (a task queued since the last look, of a platform this runner
+   * had not seen) is asked here, before any work.
+   */
+  private async canServe(task: Task): Promise<boolean> {
+    if (this.scope[task.platform] !== undefined) return true;
+    const platform = await this.platformFor(task.platform).catch(() => undefined);
+    return !platform?.hasSession || (await platform.hasSession(task.account));
+  }
+
+  /** Back to the queue, attempt refunded, for a machine that holds the session; and look again at once. */
+  private async handBackUnserved(task: Task, token: string): Promise<void> {
+    await this.tasks.requeue(
+      { id: task.id, token },
+      0,
+      `handed back: ${this.opts.machine ?? machineName()} has no session for ${task.platform} account ${task.account}`,
+      undefined,
+      { refund: true },
+    );
+    this.scopeAt = Number.NEGATIVE_INFINITY;
+    await this.refreshScope();
   }
 
   private claimScope(only: readonly number[] | undefined): ClaimScope {
@@ -374,6 +404,10 @@ export class Runner {
       this.stats.claimAttempts++;
       const task = await this.tasks.claim({ ...scope, owner: this.owner, token, leaseMs: this.leaseMs });
       if (!task) return { claimed, waitMs: 0 };
+      if (!(await this.canServe(task))) {
+        await this.handBackUnserved(task, token);
+        return { claimed, waitMs: 0 };
+      }
       this.stats.claims++;
       claimed++;
       this.start(task, token);
