@@ -342,20 +342,22 @@ export class Runner {
     }
     // A platform left out of the scope is not restricted at all: one seen before stays in it with the
     // accounts it can serve now, none when nothing of it is queued, until the next look.
-    const scope: Record<string, string[]> = {};
-    for (const name of this.sessionPlatforms) scope[name] = [];
+    const checked: Record<string, string[]> = {};
     for (const [name, accounts] of byPlatform) {
       const platform = await this.platformFor(name).catch(() => undefined);
       if (!platform?.hasSession) continue;
       this.sessionPlatforms.add(name);
       const can: string[] = [];
       for (const account of accounts) if (await platform.hasSession(account)) can.push(account);
-      scope[name] = can;
+      checked[name] = can;
     }
+    const scope: Record<string, string[]> = {};
+    for (const name of this.sessionPlatforms) scope[name] = checked[name] ?? [];
     this.scope = scope;
     if (this.opts.accounts && now - this.hostsAt >= HOST_REFRESH_MS) {
       this.hostsAt = now;
-      for (const [platform, accounts] of Object.entries(scope))
+      // Only what was asked: a remembered platform with nothing checked says nothing about its accounts.
+      for (const [platform, accounts] of Object.entries(checked))
         await this.opts.accounts.registerHost(this.opts.machine ?? machineName(), platform, accounts);
     }
   }
