@@ -129,8 +129,8 @@ export class Runner {
   private wake: (() => void) | undefined;
   private scope: Record<string, string[]> = {};
   private scopeAt = Number.NEGATIVE_INFINITY;
-  /** Platforms that know sessions: always in the scope once seen, even with no account queued right now. */
-  private readonly sessionPlatforms = new Set<string>();
+  /** Accounts of platforms that know sessions, once seen: asked about at every look, queued or not. */
+  private readonly seen = new Map<string, Set<string>>();
   private waitingUntil: number | null = null;
   private hostsAt = Number.NEGATIVE_INFINITY;
   private summary: RunSummary = emptySummary();
@@ -332,32 +332,32 @@ export class Runner {
     this.scopeAt = now;
     const holds = await this.tasks.holds(this.pacing);
     const known = this.opts.accounts ? await this.opts.accounts.list() : [];
+    // A platform left out of the scope is not restricted at all, so one seen before stays in it even when
+    // nothing of it is queued now: its accounts seen before are asked about again, queued or not.
     const byPlatform = new Map<string, Set<string>>();
     for (const { platform, account } of [
+      ...[...this.seen].flatMap(([platform, accounts]) =>
+        [...accounts].map((account) => ({ platform, account })),
+      ),
       ...holds,
       ...known.map((a) => ({ platform: a.platform, account: a.name })),
     ]) {
       const set = byPlatform.get(platform) ?? new Set<string>();
       byPlatform.set(platform, set.add(account));
     }
-    // A platform left out of the scope is not restricted at all: one seen before stays in it with the
-    // accounts it can serve now, none when nothing of it is queued, until the next look.
-    const checked: Record<string, string[]> = {};
+    const scope: Record<string, string[]> = {};
     for (const [name, accounts] of byPlatform) {
       const platform = await this.platformFor(name).catch(() => undefined);
       if (!platform?.hasSession) continue;
-      this.sessionPlatforms.add(name);
+      this.seen.set(name, accounts);
       const can: string[] = [];
       for (const account of accounts) if (await platform.hasSession(account)) can.push(account);
-      checked[name] = can;
+      scope[name] = can;
     }
-    const scope: Record<string, string[]> = {};
-    for (const name of this.sessionPlatforms) scope[name] = checked[name] ?? [];
     this.scope = scope;
     if (this.opts.accounts && now - this.hostsAt >= HOST_REFRESH_MS) {
       this.hostsAt = now;
-      // Only what was asked: a remembered platform with nothing checked says nothing about its accounts.
-      for (const [platform, accounts] of Object.entries(checked))
+      for (const [platform, accounts] of Object.entries(scope))
         await this.opts.accounts.registerHost(this.opts.machine ?? machineName(), platform, accounts);
     }
   }
