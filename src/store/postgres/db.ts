@@ -97,22 +97,9 @@ export class Db {
     again: (e: unknown) => boolean = () => false,
   ): Promise<T> {
     let attempt = 0;
-    return withRetry(
-      async () => {
-        const client = await this.pool.connect();
-        let broken: Error | undefined;
-        try {
-          return await fn(client, attempt++);
-        } catch (e) {
-          if (isStalePlan(e)) broken = e as Error;
-          throw e;
-        } finally {
-          client.release(broken);
-        }
-      },
-      again,
-      this.opts.onRetry,
-    );
+    // pool.query drops a client whose statement failed, so a stale prepared statement's connection is
+    // not reused by the retry.
+    return withRetry(() => fn(this.pool, attempt++), again, this.opts.onRetry);
   }
 
   /**
