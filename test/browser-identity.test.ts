@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import { browserIdentity, closeWithPages, openPage, productBrand, rebrand } from "../src/browser/identity.js";
 import { findBrowser } from "../src/browser/find.js";
 import { readKnownBrowser, rememberBrowser } from "../src/browser/identity-cache.js";
-import { browserArgs, launchBrowser } from "../src/browser/launch.js";
+import { browserArgs, launchBrowser, versionOf } from "../src/browser/launch.js";
 import { browserLogin } from "../src/zhihu/login.js";
 import { qrLogin } from "../src/zhihu/login-qr.js";
 import { checkSessions } from "../src/zhihu/session-check.js";
@@ -24,7 +24,7 @@ describe("the browser's identity", { concurrency: false }, () => {
 
     // The installed browser's own version, as it reports itself.
     const probe = await launchBrowser({ headless: true, env });
-    const version = (await probe.version()).replace(/^.*\//, ""); // e.g. 156.0.8078.108
+    const version = await versionOf(probe); // e.g. 156.0.8078.108
     await probe.close();
     const major = version.split(".")[0]!;
 
@@ -150,7 +150,7 @@ describe("the browser's identity", { concurrency: false }, () => {
     const w = await zhihuWorld(t);
     const browser = await launchBrowser({ headless: true, env: { ...w.env, TOPN_HEADLESS: "1" } });
     t.after(() => closeWithPages(browser));
-    const major = (await browser.version()).replace(/^.*\//, "").split(".")[0]!;
+    const major = (await versionOf(browser)).split(".")[0]!;
     const page = await openPage(await browser.createBrowserContext());
     await page.goto("https://www.zhihu.com/robots.txt", { waitUntil: "load" });
     await page.evaluate(`(async () => {

@@ -88,24 +88,17 @@ async function launchPresented(
   const known = await readKnownBrowser(executable, env);
   if (known) {
     const browser = await start(known.identity?.userAgent);
-    const version = await versionOf(browser).catch(async (e: unknown) => {
-      await browser.close().catch(() => {});
-      throw e;
-    });
-    if (version === known.version) {
+    if ((await closedOnError(browser, versionOf)) === known.version) {
       adoptIdentity(browser, known.identity);
       return browser;
     }
     await browser.close(); // upgraded since it was probed: probe it again
   }
   const plain = await start();
-  let probed: KnownBrowser;
-  try {
-    probed = { version: await versionOf(plain), identity: await probeIdentity(plain) };
-  } catch (e) {
-    await plain.close().catch(() => {});
-    throw e;
-  }
+  const probed: KnownBrowser = await closedOnError(plain, async (b) => ({
+    version: await versionOf(b),
+    identity: await probeIdentity(b),
+  }));
   await rememberBrowser(executable, probed, env);
   if (probed.identity === null) {
     adoptIdentity(plain, null);
@@ -118,8 +111,18 @@ async function launchPresented(
 }
 
 /** The full version a running browser reports, e.g. 156.0.8078.108. */
-async function versionOf(browser: Browser): Promise<string> {
+export async function versionOf(browser: Browser): Promise<string> {
   return (await browser.version()).replace(/^.*\//, "");
+}
+
+/** `fn(browser)`, closing the browser when it throws: a launch that fails leaves no Chromium behind. */
+async function closedOnError<T>(browser: Browser, fn: (b: Browser) => Promise<T>): Promise<T> {
+  try {
+    return await fn(browser);
+  } catch (e) {
+    await browser.close().catch(() => {});
+    throw e;
+  }
 }
 
 async function startBrowser(opts: {
